@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# pyaudit-trace: .bpf.c -> .bpf.o -> skeleton -> loader binary, all under $(OUT).
+
+OUT	?= build
+CC	?= cc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+ARCH	:= $(shell uname -m | sed 's/x86_64/x86/')
+PYTHON	?= /usr/bin/python3
+
+PKGS	:= libbpf libelf zlib capstone
+CFLAGS	?= -O2 -g
+CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 \
+	   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) $(shell pkg-config --cflags $(PKGS))
+LDLIBS	+= $(shell pkg-config --libs $(PKGS))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) -Ibpf
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/user/audit_events_table.o
+LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+BIN	  := $(OUT)/pyaudit-trace
+
+.PHONY: all clean test unit e2e bench vmlinux demo deps
+all: $(BIN)
+
+$(OUT)/user $(OUT)/bpf $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c include/pyaudit.h $(wildcard bpf/*.h) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp && $(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(OUT)/user/audit_events_table.c: data/audit-events.tsv user/gen_events.awk | $(OUT)/user
+	$(call msg,GEN,$@)
+	$(Q)LC_ALL=C sort -t '	' -k1,1 -s $< | awk -f user/gen_events.awk > $@
+
+$(OUT)/user/audit_events_table.o: $(OUT)/user/audit_events_table.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/user/%.o: user/%.c $(OUT)/pyaudit.skel.h | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN): $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Root-free unit tests: each tests/unit/test_*.c links against the library objects.
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(filter tests/unit/test_%.c,$(UNIT_SRCS)))
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; pass=0; fail=0; for t in $(UNIT_BINS); do \
+		if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; done; \
+		echo "unit: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+e2e: $(BIN)
+	$(Q)$(PYTHON) -m pytest -q tests/e2e
+
+test: all unit e2e
+
+bench: $(BIN)
+	$(Q)bench/run.sh
+
+demo: $(BIN)
+	$(Q)$(BIN) -- /usr/bin/python3.11 tests/workloads/demo.py
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/user/*.d)

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pyaudit.h - the ABI between the BPF programs and the userspace loader.
+ *
+ * Compiled by clang for BPF and by cc for userspace, so it uses only fixed-width
+ * __u8..__u64/__s64 types, spells padding out and numbers every kind explicitly.
+ * Kinds are never reused: a retired kind keeps its number.
+ *
+ * A ring-buffer record is a struct pa_rec_hdr followed by a kind-specific body.
+ * An audit event (PA_REC_EVENT) is a struct pa_event followed by a sequence of
+ * values (struct pa_val + payload, each padded to 8 bytes): the first value is
+ * the event name, then one value per top-level argument.  A tuple or list value
+ * is followed by its captured items.  Every length in a record is checked by
+ * user/decode.c before it is used.
+ */
+#ifndef PYAUDIT_H
+#define PYAUDIT_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u8 .. __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+/* Limits.  Loops in BPF are bounded by these. */
+#define PA_REC_MAX	  16384 /* largest record; power of two */
+#define PA_STR_DEFAULT	  256	/* -s default: bytes captured per string */
+#define PA_STR_MAX	  4096	/* -s maximum */
+#define PA_NAME_MAX	  128	/* bytes of an event name */
+#define PA_MAX_ARGS	  12	/* top-level arguments captured per event */
+#define PA_MAX_ITEMS	  8	/* items captured of a tuple or list argument */
+#define PA_MAX_DIGITS	  8	/* 30-bit digits captured of an int (240 bits) */
+#define PA_TYPE_NAME_MAX  32	/* bytes of a type name */
+#define PA_FMT_MAX	  16	/* bytes of a C format string */
+#define PA_MAX_LAYOUTS	  16	/* CPython object layouts known at once */
+#define PA_MAX_PROBES	  256	/* probe points (links) described to BPF */
+
+enum pa_rec_kind {
+	PA_REC_EVENT = 1, /* struct pa_event + values */
+	PA_REC_NAME = 2,  /* struct pa_name_rec: first sight of an event name (filters, -c) */
+	PA_REC_EXEC = 3,  /* struct pa_exec_rec: a process exec'd (target discovery) */
+	PA_REC_MMAP = 4,  /* struct pa_exec_rec: an executable file was mapped */
+};
+
+struct pa_rec_hdr {
+	__u32 kind; /* enum pa_rec_kind */
+	__u32 len;  /* bytes of the whole record, header included */
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+/*
+ * How a probe reads an event; chosen per probe point by userspace and passed in
+ * the BPF cookie (see PA_COOKIE_*).
+ */
+enum pa_probe_kind {
+	PA_PROBE_USDT = 1,    /* python:audit marker: arg0 = const char *event, arg1 = args tuple */
+	PA_PROBE_VALIST = 2,  /* at a call of sys_audit_tstate(tstate, event, fmt, va_list *) */
+	PA_PROBE_VARARGS = 3, /* entry of PySys_Audit(event, fmt, ...) (3.8: no inner function) */
+	PA_PROBE_SYSAUDIT = 4, /* entry of builtin sys.audit(self, PyObject *const *args, nargs) */
+};
+
+/* Route a process got, as reported in JSON and on stderr. */
+enum pa_route {
+	PA_ROUTE_NONE = 0,
+	PA_ROUTE_USDT = 1,
+	PA_ROUTE_UPROBE = 2,
+};
+
+/*
+ * BPF cookie layout (64 bits):
+ *   bits  0..7   enum pa_probe_kind
+ *   bits  8..15  register of arg0 (USDT only; enum pa_reg)
+ *   bits 16..23  register of arg1 (USDT only; enum pa_reg)
+ *   bits 24..31  layout index into pa_layouts[]
+ *   bits 32..63  probe id (index into userspace's probe table; reported per event)
+ */
+#define PA_COOKIE(kind, r0, r1, layout, id)                                                   \
+	((__u64)(kind) | ((__u64)(r0) << 8) | ((__u64)(r1) << 16) | ((__u64)(layout) << 24) | \
+	 ((__u64)(id) << 32))
+#define PA_COOKIE_KIND(c)   ((__u32)((c)&0xff))
+#define PA_COOKIE_R0(c)	    ((__u32)(((c) >> 8) & 0xff))
+#define PA_COOKIE_R1(c)	    ((__u32)(((c) >> 16) & 0xff))
+#define PA_COOKIE_LAYOUT(c) ((__u32)(((c) >> 24) & 0xff))
+#define PA_COOKIE_ID(c)	    ((__u32)((c) >> 32))
+
+/* x86-64 registers a USDT argument can live in (struct pt_regs field order). */
+enum pa_reg {
+	PA_REG_R15 = 0, PA_REG_R14, PA_REG_R13, PA_REG_R12, PA_REG_RBP, PA_REG_RBX,
+	PA_REG_R11, PA_REG_R10, PA_REG_R9, PA_REG_R8, PA_REG_RAX, PA_REG_RCX,
+	PA_REG_RDX, PA_REG_RSI, PA_REG_RDI, PA_REG_NONE = 0xff,
+};
+
+/*
+ * Offsets into CPython objects for one interpreter build (x86-64), filled by
+ * user/pyruntime.c and read by bpf/pyobj.bpf.h.  flags == 0 means "layout not
+ * known": objects are then reported as opaque, never guessed at.
+ */
+#define PA_LAYOUT_VALID	 (1u << 0)
+#define PA_LAYOUT_LV_TAG (1u << 1) /* int sign/size in lv_tag (3.12+), not ob_size */
+
+struct pa_layout {
+	__u32 flags;
+	__u32 ob_type;		/* PyObject.ob_type */
+	__u32 ob_size;		/* PyVarObject.ob_size */
+	__u32 tp_name;		/* PyTypeObject.tp_name */
+	__u32 tp_flags;		/* PyTypeObject.tp_flags */
+	__u32 str_length;	/* PyASCIIObject.length */
+	__u32 str_state;	/* PyASCIIObject.state (32-bit word) */
+	__u32 str_ascii_data;	/* data of a compact ASCII str: sizeof(PyASCIIObject) */
+	__u32 str_compact_data; /* data of a compact non-ASCII str: sizeof(PyCompactUnicodeObject) */
+	__u32 str_any_data;	/* PyUnicodeObject.data.any (non-compact str) */
+	__u32 str_kind_shift;	/* state >> shift & 7 = kind (1, 2, 4) */
+	__u32 str_compact_bit;	/* state & bit: compact */
+	__u32 str_ascii_bit;	/* state & bit: ascii */
+	__u32 bytes_data;	/* PyBytesObject.ob_sval */
+	__u32 bytearray_data;	/* PyByteArrayObject.ob_start (char *) */
+	__u32 tuple_items;	/* PyTupleObject.ob_item[] (inline) */
+	__u32 list_items;	/* PyListObject.ob_item (PyObject **) */
+	__u32 long_size;	/* ob_size (<=3.11) or lv_tag (3.12+), see PA_LAYOUT_LV_TAG */
+	__u32 long_digits;	/* ob_digit[] (30-bit digits in __u32) */
+	__u32 float_val;	/* PyFloatObject.ob_fval */
+	__u32 dict_used;	/* PyDictObject.ma_used */
+	__u32 _pad;
+};
+
+/* Python type flags (stable 3.8 - 3.15). */
+#define PA_TPFLAGS_BASETYPE	  (1ull << 10)
+#define PA_TPFLAGS_LONG_SUBCLASS  (1ull << 24)
+#define PA_TPFLAGS_LIST_SUBCLASS  (1ull << 25)
+#define PA_TPFLAGS_TUPLE_SUBCLASS (1ull << 26)
+#define PA_TPFLAGS_BYTES_SUBCLASS (1ull << 27)
+#define PA_TPFLAGS_UNICODE_SUBCLASS (1ull << 28)
+#define PA_TPFLAGS_DICT_SUBCLASS  (1ull << 29)
+
+/* Event flags (struct pa_event.flags). */
+#define PA_EV_NAME_PENDING  (1u << 0) /* no filter verdict for this name yet: userspace decides */
+#define PA_EV_ARGS_TRUNC    (1u << 1) /* more top-level args than PA_MAX_ARGS, or record full */
+#define PA_EV_FMT_UNSUPPORTED (1u << 2) /* C format had a unit BPF cannot read; args stop there */
+#define PA_EV_LAYOUT_UNKNOWN (1u << 3) /* no object layout for this binary: objects are opaque */
+#define PA_EV_PYLEVEL	    (1u << 4) /* raised by Python code through sys.audit() */
+
+struct pa_event {
+	struct pa_rec_hdr hdr;	/* kind = PA_REC_EVENT */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 probe_id;		/* PA_COOKIE_ID: which probe point (binary, route) fired */
+	__u64 name_hash;	/* pa_name_hash() of the name value's payload */
+	__u64 cgroup_id;	/* reserved for container identity; 0 for now */
+	char comm[16];
+	__u16 nargs;		/* top-level argument values that follow the name */
+	__u16 nargs_total;	/* top-level arguments the event had (>= nargs) */
+	__u32 flags;		/* PA_EV_* */
+	/* followed by: name value, then nargs argument values */
+};
+
+/* Value kinds.  Numbers are ABI: never reuse one. */
+enum pa_val_kind {
+	PA_V_NONE = 1,	    /* None (or a NULL C string, which Py_BuildValue makes None) */
+	PA_V_BOOL = 2,	    /* aux = 0 or 1 */
+	PA_V_INT = 3,	    /* payload: __s64 (C signed units) */
+	PA_V_UINT = 4,	    /* payload: __u64 (C unsigned units) */
+	PA_V_PYLONG = 5,    /* payload: __u32 digits[aux] (30 bits each, little end first);
+			     * flags PA_VF_NEG; full = digits the int really has */
+	PA_V_FLOAT = 6,	    /* payload: double */
+	PA_V_STR = 7,	    /* payload: code units of width aux (1 = latin-1/ASCII, 2 = UCS-2,
+			     * 4 = UCS-4); full = length in code points */
+	PA_V_CSTR = 8,	    /* payload: UTF-8 bytes of a C string; full = 0 (unknown) */
+	PA_V_BYTES = 9,	    /* payload: bytes; full = size */
+	PA_V_BYTEARRAY = 10, /* payload: bytes; full = size */
+	PA_V_TUPLE = 11,    /* no payload; aux = items that follow; full = items it has */
+	PA_V_LIST = 12,	    /* likewise */
+	PA_V_DICT = 13,	    /* no payload; full = number of items */
+	PA_V_OTHER = 14,    /* payload: type name bytes; full = object address */
+	PA_V_UNREADABLE = 15, /* a read failed or the layout is unknown; full = address */
+	PA_V_WSTR = 16,	    /* payload: wchar_t (UTF-32) code units of a C wide string */
+};
+
+#define PA_VF_TRUNC (1u << 0) /* payload was cut to -s or to the room left */
+#define PA_VF_NEG   (1u << 1) /* PA_V_PYLONG: negative */
+#define PA_VF_SUBCLASS (1u << 2) /* str/int/bytes/tuple/list/dict subclass instance */
+
+struct pa_val {
+	__u8 kind;  /* enum pa_val_kind */
+	__u8 flags; /* PA_VF_* */
+	__u16 aux;
+	__u32 len;  /* payload bytes that follow (before padding to 8) */
+	__u64 full;
+};
+
+#define PA_ALIGN8(x) (((x) + 7) & ~7u)
+
+struct pa_name_rec {
+	struct pa_rec_hdr hdr; /* kind = PA_REC_NAME */
+	__u64 name_hash;
+	__u32 pid;
+	__u32 _pad;
+	/* followed by the name value (struct pa_val + payload) */
+};
+
+struct pa_exec_rec {
+	struct pa_rec_hdr hdr; /* kind = PA_REC_EXEC or PA_REC_MMAP */
+	__u32 pid;
+	__u32 tid;
+	__u64 dev;  /* st_dev of the file (PA_REC_MMAP) */
+	__u64 ino;  /* st_ino of the file (PA_REC_MMAP) */
+};
+
+/* Drop and error counters, one slot each in the BPF program's .bss. */
+enum pa_drop_reason {
+	PA_DROP_RINGBUF = 0,   /* ring buffer full: event lost */
+	PA_DROP_NAME_MAP = 1,  /* names map full: filter or count key not stored */
+	PA_DROP_COUNT_MAP = 2, /* counts map full: event not counted */
+	PA_ERR_READ = 3,       /* a user-memory read failed (value reported as unreadable) */
+	PA_DROP_NR = 8,
+};
+
+/* Filter verdicts kept per name hash in the BPF names map. */
+enum pa_verdict {
+	PA_VERDICT_PENDING = 0, /* seen, userspace has not decided yet */
+	PA_VERDICT_PASS = 1,
+	PA_VERDICT_DROP = 2,
+};
+
+/*
+ * FNV-1a, 64 bit, over a name value's payload bytes.  Shared so that userspace
+ * can key the names map exactly as BPF does.
+ */
+#define PA_FNV_OFFSET 0xcbf29ce484222325ull
+#define PA_FNV_PRIME  0x100000001b3ull
+
+#endif /* PYAUDIT_H */
