@@ -120,7 +120,7 @@ struct pa_layout {
 	__u32 long_digits;	/* ob_digit[] (30-bit digits in __u32) */
 	__u32 float_val;	/* PyFloatObject.ob_fval */
 	__u32 dict_used;	/* PyDictObject.ma_used */
-	__u32 _pad;
+	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 (char *, cached UTF-8 or NULL) */
 };
 
 /* Python type flags (stable 3.8 - 3.15). */
@@ -204,6 +204,27 @@ struct pa_exec_rec {
 	__u32 tid;
 	__u64 dev;  /* st_dev of the file (PA_REC_MMAP) */
 	__u64 ino;  /* st_ino of the file (PA_REC_MMAP) */
+};
+
+/* -c key; fields not chosen with --by are zero. */
+struct pa_count_key {
+	__u64 name_hash;
+	__u32 pid;
+	__u32 uid;
+	char comm[16];
+};
+
+/* --hist: log2 histogram of the time between two events of one name in one process. */
+struct pa_hist_key {
+	__u64 name_hash;
+	__u32 slot; /* floor(log2(microseconds)), 0 for < 2 us */
+	__u32 _pad;
+};
+
+struct pa_last_key {
+	__u64 name_hash;
+	__u32 pid;
+	__u32 _pad;
 };
 
 /* Drop and error counters, one slot each in the BPF program's .bss. */

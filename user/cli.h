@@ -40,6 +40,7 @@ struct config {
 	unsigned by;			/* enum by_field bits; default BY_EVENT */
 	unsigned top;			/* --top; 0 = all */
 	bool hist;			/* --hist */
+	unsigned max_keys;		/* --max-keys: count map size; 0 = default */
 	/* kernel-side filters */
 	bool have_uid;
 	uid_t uid;			/* -u */

@@ -3,13 +3,37 @@
  * decode.h - raw ring-buffer record -> struct audit_event.  Every length is
  * checked against the record: a short or garbled record is rejected whole,
  * never read past its end.
+ *
+ * What decode_event() accepts (anything else is -EINVAL):
+ *  - size == hdr.len, sizeof(struct pa_event) <= size <= PA_REC_MAX,
+ *    hdr.kind == PA_REC_EVENT, nargs <= PA_MAX_ARGS, nargs <= nargs_total;
+ *  - then exactly 1 + nargs values (plus the items of containers), each a
+ *    struct pa_val and len payload bytes padded to 8; the record ends with the
+ *    last value, its padding included or not, and nothing after it;
+ *  - the name value is PA_V_CSTR or PA_V_STR;
+ *  - per kind: NONE, BOOL (aux 0 or 1), TUPLE, LIST, DICT, UNREADABLE carry no
+ *    payload; INT, UINT, FLOAT exactly 8 bytes; PYLONG len == 4 * aux,
+ *    aux <= PA_MAX_DIGITS, aux <= full, each digit < 2^30; STR aux in {1,2,4},
+ *    len a multiple of aux, len / aux <= full; BYTES, BYTEARRAY len <= full;
+ *    WSTR len a multiple of 4; OTHER len <= PA_TYPE_NAME_MAX; CSTR any len;
+ *  - TUPLE/LIST: aux <= PA_MAX_ITEMS items follow, aux <= full; an item may be
+ *    a container itself (one more level), an item of that may not; all items
+ *    together fit in audit_event.pool.
+ * Unknown bits in pa_event.flags and pa_val.flags are ignored.
+ *
+ * PA_V_CSTR and PA_V_OTHER payloads are C strings: their len is cut at the
+ * first NUL, if any (the bytes after it are not part of the string).
  */
 #ifndef PA_DECODE_H
 #define PA_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pyaudit.h"
+
+/* Deepest container nesting accepted: an argument tuple of tuples. */
+#define PA_MAX_NEST 2
 
 /* One decoded value; points into the record (valid while the record is). */
 struct pa_value {
@@ -39,15 +63,28 @@ struct audit_event {
 
 /*
  * Decodes a PA_REC_EVENT record of size bytes.  Returns 0, or -EINVAL if the
- * record is short, a length or count does not fit, or a kind is unknown.
+ * record is short, a length or count does not fit, or a kind is unknown (the
+ * rules are above).  Allocates nothing; *ev points into rec afterwards.
  */
 int decode_event(const void *rec, size_t size, struct audit_event *ev);
 
 /*
  * Renders a name value (PA_V_CSTR or PA_V_STR) as UTF-8 into buf (NUL-terminated,
- * invalid sequences kept as they are for the escaper).  Returns bytes written.
+ * invalid sequences kept as they are for the escaper).  Returns the length of
+ * the whole rendering, as snprintf() does: a result >= size means buf holds a
+ * cut prefix (callers looking a name up must not use it then).  A NUL inside
+ * the name is written as the two bytes C0 80 so it cannot shorten the string;
+ * a lone surrogate is written as its 3-byte (invalid) encoding.  Any other
+ * kind renders as "" (returns 0).
  */
 size_t value_to_utf8(const struct pa_value *v, char *buf, size_t size);
+
+/*
+ * True if v holds less than the object had: PA_VF_TRUNC, or fewer code points
+ * (PA_V_STR), bytes (PA_V_BYTES, PA_V_BYTEARRAY), digits (PA_V_PYLONG) or items
+ * (PA_V_TUPLE, PA_V_LIST) than its full count.  Renderers mark it with "...".
+ */
+bool value_truncated(const struct pa_value *v);
 
 /* FNV-1a 64 over bytes, as BPF computes pa_event.name_hash. */
 uint64_t pa_name_hash(const void *data, size_t len);

@@ -16,7 +16,7 @@ struct event_info {
 	const char *versions;	/* "3.8+", "3.9-3.11", ... */
 };
 
-/* All rows of the table (one per (event, format)), sorted by name. */
+/* All rows of the table (one per (event, format)), sorted by name (strcmp order). */
 extern const struct event_info audit_event_table[];
 extern const size_t audit_event_table_len;
 
@@ -24,30 +24,55 @@ extern const size_t audit_event_table_len;
 const struct event_info *event_lookup(const char *name);
 
 /*
+ * The row of name whose argument list is longest (the most names; the first
+ * such row on a tie), or NULL if name is not in the table.  Look it up once
+ * per event and pass it to event_info_arg_name() for each argument.
+ */
+const struct event_info *event_lookup_args(const char *name);
+
+/*
+ * Name of argument i of row e (NULL is fine), copied into buf.  Returns buf,
+ * or NULL if e documents no name at that position or it does not fit in buf.
+ */
+const char *event_info_arg_name(const struct event_info *e, unsigned i, char *buf,
+				size_t size);
+
+/*
  * Name of argument i of event name (documented names; several rows of one
- * event share them), or NULL if the table has none for that position.
- * Writes into buf.
+ * event share them, the longest list wins), or NULL if the table has none for
+ * that position.  Writes into buf.
  */
 const char *event_arg_name(const char *name, unsigned i, char *buf, size_t size);
 
 /*
  * Shell-glob match of the whole string: '*', '?', '[...]' with ranges and '!'
- * or '^' negation, '\\' escapes.  Returns true on match.
+ * or '^' negation, '\\' escapes (also inside brackets).  '.' and '/' are
+ * ordinary characters and matching is byte by byte (no locale, no case
+ * folding).  A ']' right after '[' or '[!' is a member; a '-' first or last in
+ * a bracket is a member; a reversed range ("[z-a]") matches nothing.  A '['
+ * without its ']' matches itself, a trailing '\\' matches a backslash (but
+ * glob_check() rejects both).  Returns true on match.
  */
 bool glob_match(const char *pattern, const char *str);
 
-/* Returns 0, or -EINVAL with *why set to a static reason ("unmatched '['"). */
+/*
+ * Returns 0, or -EINVAL with *why (if why is not NULL) set to a static reason:
+ * "empty pattern", "unmatched '['" or "trailing backslash".
+ */
 int glob_check(const char *pattern, const char **why);
 
 struct event_filter;
 
 /* Builds a filter from -e (include) and -x (exclude) globs; NULL lists allowed.
  * An event passes if it matches some include glob (or there are none) and no
- * exclude glob.  Returns NULL with errno set on allocation failure. */
+ * exclude glob.  The patterns are copied.  Returns NULL with errno set on
+ * allocation failure (the globs are not checked here: see glob_check()). */
 struct event_filter *event_filter__new(const char *const *include, int ninclude,
 				       const char *const *exclude, int nexclude);
+/* True if name passes f; a NULL f passes everything. */
 bool event_filter__pass(const struct event_filter *f, const char *name);
+/* True if f has any glob (so names need a verdict); false for NULL. */
 bool event_filter__active(const struct event_filter *f);
-void event_filter__free(struct event_filter *f);
+void event_filter__free(struct event_filter *f); /* NULL is fine */
 
 #endif

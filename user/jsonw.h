@@ -2,6 +2,20 @@
 /*
  * jsonw.h - a small streaming JSON writer: always valid output, whatever bytes
  * it is given.
+ *
+ * Separators are ", " and ": " (one line per top-level value, as JSON Lines
+ * wants).  Commas are placed by the writer: callers only open, close, name and
+ * write values.  Nesting deeper than JSONW_MAX_DEPTH is a caller bug; the
+ * writer then drops the too-deep container and everything in it, so the output
+ * stays valid.
+ *
+ * Strings: valid UTF-8 is kept, except that bytes below 0x20, DEL, C1 controls
+ * (U+0080..U+009F) and U+2028/U+2029 are written \u00XX / \u2028, and '"' and
+ * '\\' are backslash-escaped.  A byte that is not part of valid UTF-8 is written
+ * as \u00XX of its value (its latin-1 reading), so it stays visible and the
+ * JSON stays valid; this is lossy: an invalid byte 0xe9 and a valid "é" (U+00E9)
+ * come out the same.  Consumers that need the exact bytes use the text output,
+ * which is lossless.
  */
 #ifndef PA_JSONW_H
 #define PA_JSONW_H
@@ -10,6 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#define JSONW_MAX_DEPTH 32
+
+/* Bytes enough for jsonw_format_double(): "-2.2250738585072014e-308" and NUL. */
+#define JSONW_DOUBLE_MAX 32
 
 struct jsonw;
 
@@ -22,9 +41,16 @@ void jsonw_end_array(struct jsonw *w);
 void jsonw_key(struct jsonw *w, const char *key);
 /* A string from arbitrary bytes: control bytes -> \u00XX, invalid UTF-8 bytes
  * -> U+FFFD is NOT used; they are escaped as \u00XX of the byte's latin-1 value
- * so nothing is dropped (documented in README). */
+ * so nothing is dropped (lossy-but-visible, see above). */
 void jsonw_string(struct jsonw *w, const void *data, size_t len);
 void jsonw_cstring(struct jsonw *w, const char *s);
+/*
+ * A string from len bytes of native-endian code units of width 1 (latin-1:
+ * also how bytes are shown), 2 (UCS-2) or 4 (UCS-4).  A lone surrogate is
+ * written as its \udXXX escape; a value above U+10FFFF (not a code point) as
+ * \ufffd.  A trailing partial code unit is ignored.
+ */
+void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned width);
 void jsonw_int(struct jsonw *w, int64_t v);
 void jsonw_uint(struct jsonw *w, uint64_t v);
 void jsonw_double(struct jsonw *w, double v);	/* NaN/inf -> strings "nan", "inf", "-inf" */
@@ -32,5 +58,14 @@ void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
 void jsonw_raw(struct jsonw *w, const char *literal); /* a pre-formatted number */
 void jsonw_end_line(struct jsonw *w);	/* newline after a top-level value */
+
+/*
+ * Formats a double as Python's repr() does: the shortest digits that read back
+ * as the same double, "1.0" rather than "1", exponent form below 1e-4 and from
+ * 1e16 on ("1e-05", "1e+16"), "inf", "-inf", "nan".  For a finite v this is
+ * also a valid JSON number.  Returns the length (snprintf-like: >= size means
+ * buf holds a cut prefix); JSONW_DOUBLE_MAX is always enough.
+ */
+size_t jsonw_format_double(double v, char *buf, size_t size);
 
 #endif

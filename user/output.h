@@ -2,6 +2,38 @@
 /*
  * output.h - renderers for decoded events: text (out_text.c) and JSON Lines
  * (out_json.c), chosen once at start.
+ *
+ * Text, one line per event:
+ *   14:02:07.120431 python3[4242/4243] open(path='/etc/passwd', mode='r', flags=524288)
+ * local wall time, comm[pid/tid], the event name, and the arguments as Python's
+ * repr() would show them, named after the event table where it documents a
+ * name for the position.  Strings are escaped as escape.h says (lossless).
+ * Truncation is marked with "...": after a cut value ('abcd'...), as the last
+ * item of a container with items left out ((1, 2, ...)), and as the last
+ * argument when arguments were left out (PA_EV_ARGS_TRUNC, nargs < nargs_total,
+ * PA_EV_FMT_UNSUPPORTED).  Values that have no repr: <dict len=N>,
+ * <TYPE object>, <?> for unreadable, and <int, ~N bits> for an int too large to
+ * capture whole (only its low digits were read).
+ *
+ * JSON Lines, one object per event:
+ *   {"ts": 1764000000.123456, "pid": 4242, "tid": 4243, "uid": 0, "comm": "python3",
+ *    "event": "open", "args": ["/etc/passwd", "r", 524288],
+ *    "arg_names": ["path", "mode", "flags"], "route": "usdt", "python": "3.11.2",
+ *    "complete": true}
+ * "arg_names" is present when the table names at least one captured argument
+ * (null where it names none); "args_truncated": true with PA_EV_ARGS_TRUNC,
+ * "nargs": N when N arguments existed but fewer were captured,
+ * "format_unsupported": true / "layout_unknown": true with those event flags;
+ * route/python/complete come from probe_lookup() and are left out when unknown.
+ * Values: str -> string; int -> number, or {"type": "int", "value": "<decimal>"}
+ * beyond int64/uint64, or {"type": "int", "truncated": true, "bits": N} when cut;
+ * float -> number, or {"type": "float", "value": "nan"|"inf"|"-inf"};
+ * None -> null; bool; bytes/bytearray -> {"type": "bytes", "value": "<latin-1>"};
+ * tuple/list -> {"type": "tuple", "value": [...]}; dict -> {"type": "dict",
+ * "len": N}; other -> {"type": "<type name>"}; unreadable -> {"type": "?",
+ * "error": "unreadable"}.  A cut str/bytes/tuple/list is an object with
+ * "truncated": true and "length": the full size (code points, bytes, items;
+ * left out when unknown, as for C strings).
  */
 #ifndef PA_OUTPUT_H
 #define PA_OUTPUT_H
@@ -37,8 +69,32 @@ int output__event(struct output *o, const struct audit_event *ev);
 int output__flush(struct output *o);
 void output__free(struct output *o);
 
-/* Renders a Python-like big int from 30-bit digits as decimal into buf. */
+/* Bytes enough for pylong_to_decimal() of n digits: 30 bits < 10 decimal digits. */
+#define PYLONG_DECIMAL_SIZE(n) ((size_t)(n) * 10 + 2)
+/* Most digits pylong_to_decimal() converts. */
+#define PYLONG_MAX_DIGITS 1024
+
+/*
+ * Renders a Python-like big int from 30-bit digits (least significant first;
+ * leading zero digits are fine) as decimal into buf, with a '-' if neg and
+ * the value is not 0.  Returns the length written (without the NUL), or 0
+ * with buf = "" if it does not fit in size or ndigits > PYLONG_MAX_DIGITS.
+ */
 size_t pylong_to_decimal(const uint32_t *digits, unsigned ndigits, int neg, char *buf,
 			 size_t size);
+
+/* ---- between the renderers (not for other modules) ---- */
+
+/* JSON Lines state behind output__new() when opts->json is set (out_json.c). */
+struct json_out;
+struct json_out *json_out__new(const struct output_opts *opts); /* NULL, errno set */
+int json_out__event(struct json_out *j, const struct audit_event *ev);
+void json_out__free(struct json_out *j);
+
+/* Wall-clock ns of an event, shared so text and JSON agree. */
+static inline int64_t output_wall_ns(const struct output_opts *opts, const struct audit_event *ev)
+{
+	return (int64_t)ev->ts_ns + opts->mono_to_real_ns;
+}
 
 #endif

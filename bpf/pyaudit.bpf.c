@@ -1,0 +1,976 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pyaudit.bpf.c - probes on CPython's audit machinery; each audit event becomes
+ * one ring-buffer record (trace mode) or one counter increment (-c).
+ *
+ * Three probe kinds share one record builder (see enum pa_probe_kind):
+ *  - usdt_audit:       the python:audit marker, (const char *event, tuple args);
+ *  - uprobe_valist:    a call of sys_audit_tstate(tstate, event, fmt, va_list *),
+ *                      placed on the call instruction, which the kernel emulates
+ *                      (a probe on a function's first instruction is often
+ *                      single-stepped, 4x dearer);
+ *  - uprobe_sysaudit:  entry of the builtin sys.audit(), which sees Python-level
+ *                      events that CPython drops before any C function when no
+ *                      hook is installed.
+ * With a hook installed, a Python-level event reaches both sys.audit() and the
+ * sys_audit_tstate call: the first one records it and leaves a note in task
+ * storage, the second recognises the same event name pointer and stays quiet.
+ *
+ * Filters (-u, --comm, -e/-x through the names map) run before any argument is
+ * read, so an excluded event costs little more than the trap itself.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pyaudit.h"
+#include "pyobj.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 cfg_filter = 0;	/* consult the names map (-e/-x) */
+const volatile __u32 cfg_count = 0;	/* -c: count, emit no event records */
+const volatile __u32 cfg_hist = 0;	/* --hist: inter-arrival log2 histograms */
+const volatile __u32 cfg_by = 0;	/* -c key fields: enum by_field bits of user/cli.h */
+const volatile __u32 cfg_have_uid = 0;
+const volatile __u32 cfg_uid = 0;
+const volatile __u32 cfg_have_comm = 0;
+const volatile char cfg_comm[16] = {};
+const volatile __u32 cfg_discover = 0;	/* system-wide: report execs and new executable mappings */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by userspace */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* name hash -> enum pa_verdict; also "userspace knows this name" in count mode */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by userspace (--max-keys) */
+	__type(key, struct pa_count_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct pa_hist_key);
+	__type(value, __u64);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct pa_last_key);
+	__type(value, __u64);
+} last_ts SEC(".maps");
+
+/* A Python-level event recorded at sys.audit() entry, to recognise it again. */
+struct pending {
+	__u64 name_ptr;	 /* UTF-8 buffer CPython will pass on: data of a compact ASCII str */
+	__u64 str_obj;	 /* the event name object (non-ASCII names: compare its utf8 buffer) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pendings SEC(".maps");
+
+/* File identities already looked at by userspace (discovery): (dev << 32 ^ ino) -> 1 */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} seen_files SEC(".maps");
+
+/* ---- objects ---------------------------------------------------------------- */
+
+static __always_inline int rd(void *dst, __u32 size, __u64 src)
+{
+	return bpf_probe_read_user(dst, size, (const void *)src);
+}
+
+/*
+ * One object that is not expanded further: scalars, str, bytes, and a container's
+ * type and size only.  Shared by put_item() and put_obj().
+ */
+static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
+				      const struct pa_layout *L, __u64 type, __u64 tpf)
+{
+	__u64 w[2];
+
+	if (!fits(off, PA_TYPE_NAME_MAX))
+		return off;
+	if (tpf & PA_TPFLAGS_UNICODE_SUBCLASS) {
+		__u32 state;
+		__u64 len, data, kind;
+
+		if (rd(&state, 4, obj + L->str_state) || rd(&len, 8, obj + L->str_length))
+			return put_unreadable(s, off, obj);
+		kind = (state >> L->str_kind_shift) & 7;
+		if (kind != 1 && kind != 2 && kind != 4)
+			return put_unreadable(s, off, obj);
+		if (state & L->str_compact_bit)
+			data = obj + ((state & L->str_ascii_bit) ? L->str_ascii_data
+								: L->str_compact_data);
+		else if (rd(&data, 8, obj + L->str_any_data))
+			return put_unreadable(s, off, obj);
+		off = put_bytes(s, off, PA_V_STR, kind, data, len * kind, cfg_str_size, len);
+		return off;
+	}
+	if (tpf & PA_TPFLAGS_BYTES_SUBCLASS) {
+		__u64 size;
+
+		if (rd(&size, 8, obj + L->ob_size))
+			return put_unreadable(s, off, obj);
+		return put_bytes(s, off, PA_V_BYTES, 1, obj + L->bytes_data, size, cfg_str_size,
+				 size);
+	}
+	if (tpf & PA_TPFLAGS_LONG_SUBCLASS) {
+		struct pa_val *v = val_at(s, off);
+		__s64 size;
+		__u64 nd, neg;
+		__u32 *d = (__u32 *)payload_at(s, off);
+
+		/* size word and the first two digits in one read */
+		if (rd(w, 16, obj + L->long_size))
+			return put_unreadable(s, off, obj);
+		size = (__s64)w[0];
+		if (L->flags & PA_LAYOUT_LV_TAG) {
+			nd = w[0] >> 3;
+			neg = (w[0] & 3) == 2;
+		} else {
+			neg = size < 0;
+			nd = neg ? -size : size;
+		}
+		if (!(tpf & PA_TPFLAGS_BASETYPE)) {
+			/* bool cannot be subclassed: the only int type without BASETYPE */
+			return put_simple(s, off, PA_V_BOOL, nd ? (w[1] & 0xffffffff) != 0 : 0, 0);
+		}
+		v->kind = PA_V_PYLONG;
+		v->flags = neg ? PA_VF_NEG : 0;
+		v->full = nd;
+		if (nd > PA_MAX_DIGITS) {
+			v->flags |= PA_VF_TRUNC;
+			nd = PA_MAX_DIGITS;
+		}
+		if (nd <= 2) {
+			*(__u64 *)d = w[1];
+		} else if (rd(d, nd * 4, obj + L->long_digits)) {
+			return put_unreadable(s, off, obj);
+		}
+		v->aux = nd;
+		v->len = nd * 4;
+		return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)(nd * 4));
+	}
+	if (tpf & (PA_TPFLAGS_TUPLE_SUBCLASS | PA_TPFLAGS_LIST_SUBCLASS)) {
+		__u64 size;
+
+		if (rd(&size, 8, obj + L->ob_size))
+			return put_unreadable(s, off, obj);
+		return put_simple(s, off,
+				  (tpf & PA_TPFLAGS_TUPLE_SUBCLASS) ? PA_V_TUPLE : PA_V_LIST, 0, size);
+	}
+	if (tpf & PA_TPFLAGS_DICT_SUBCLASS) {
+		__u64 used;
+
+		if (rd(&used, 8, obj + L->dict_used))
+			return put_unreadable(s, off, obj);
+		return put_simple(s, off, PA_V_DICT, 0, used);
+	}
+	/* No flag bit: None, float, bytearray or anything else: by type name. */
+	{
+		__u64 tp_name;
+		char name[PA_TYPE_NAME_MAX];
+		long n;
+
+		if (rd(&tp_name, 8, type + L->tp_name))
+			return put_unreadable(s, off, obj);
+		n = bpf_probe_read_user_str(name, sizeof(name), (const void *)tp_name);
+		if (n <= 0)
+			return put_unreadable(s, off, obj);
+		if (n == 9 && name[0] == 'N' && name[1] == 'o' && name[4] == 'T' &&
+		    name[7] == 'e') /* "NoneType" */
+			return put_simple(s, off, PA_V_NONE, 0, 0);
+		if (n == 6 && name[0] == 'f' && name[1] == 'l' && name[4] == 't') { /* "float" */
+			if (rd(w, 8, obj + L->float_val))
+				return put_unreadable(s, off, obj);
+			return put_u64(s, off, PA_V_FLOAT, w[0]);
+		}
+		if (n == 10 && name[0] == 'b' && name[4] == 'a' && name[8] == 'a' &&
+		    name[9] == 'y') { /* "bytearray" */
+			if (rd(&w[0], 8, obj + L->ob_size) || rd(&w[1], 8, obj + L->bytearray_data))
+				return put_unreadable(s, off, obj);
+			return put_bytes(s, off, PA_V_BYTEARRAY, 1, w[1], w[0], cfg_str_size, w[0]);
+		}
+		n -= 1;
+		n &= PA_TYPE_NAME_MAX - 1;
+		__builtin_memcpy(payload_at(s, off), name, PA_TYPE_NAME_MAX);
+		{
+			struct pa_val *v = val_at(s, off);
+
+			v->kind = PA_V_OTHER;
+			v->flags = 0;
+			v->aux = 0;
+			v->len = n;
+			v->full = obj;
+		}
+		return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)n);
+	}
+}
+
+static __always_inline int obj_type(__u64 obj, const struct pa_layout *L, __u64 *type, __u64 *tpf)
+{
+	if (rd(type, 8, obj + L->ob_type) || rd(tpf, 8, *type + L->tp_flags))
+		return -1;
+	return 0;
+}
+
+/* An item of a container: never expanded further. */
+__noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
+{
+	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+	__u64 type, tpf;
+
+	if (!s || off >= PA_REC_MAX)
+		return -1;
+	if (!fits(off, 16))
+		return -1;
+	if (!obj)
+		return put_simple(s, off, PA_V_NONE, 0, 0);
+	if (obj_type(obj, L, &type, &tpf))
+		return put_unreadable(s, off, obj);
+	return obj_leaf(s, off, obj, L, type, tpf);
+}
+
+/* A top-level argument: a tuple or list shows its first PA_MAX_ITEMS items. */
+__noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
+{
+	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+	__u64 type, tpf, size, items[PA_MAX_ITEMS];
+	__u32 i, n, start;
+	int next;
+
+	if (!s || off >= PA_REC_MAX)
+		return -1;
+	if (!fits(off, 16))
+		return -1;
+	if (!obj)
+		return put_simple(s, off, PA_V_NONE, 0, 0);
+	if (obj_type(obj, L, &type, &tpf))
+		return put_unreadable(s, off, obj);
+	if (!(tpf & (PA_TPFLAGS_TUPLE_SUBCLASS | PA_TPFLAGS_LIST_SUBCLASS)))
+		return obj_leaf(s, off, obj, L, type, tpf);
+
+	if (rd(&size, 8, obj + L->ob_size))
+		return put_unreadable(s, off, obj);
+	n = size > PA_MAX_ITEMS ? PA_MAX_ITEMS : size;
+	if (tpf & PA_TPFLAGS_TUPLE_SUBCLASS) {
+		if (rd(items, n * 8, obj + L->tuple_items))
+			return put_unreadable(s, off, obj);
+	} else {
+		__u64 vec;
+
+		if (rd(&vec, 8, obj + L->list_items) || rd(items, n * 8, vec))
+			return put_unreadable(s, off, obj);
+	}
+	start = off;
+	off = put_simple(s, off, (tpf & PA_TPFLAGS_TUPLE_SUBCLASS) ? PA_V_TUPLE : PA_V_LIST, 0,
+			 size);
+	for (i = 0; i < PA_MAX_ITEMS && i < n; i++) {
+		next = put_item(s, off, items[i], lidx);
+		if (next < 0)
+			break;
+		off = next;
+		val_at(s, start)->aux = i + 1;
+	}
+	return off;
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static __always_inline __u64 name_hash(struct scratch *s, __u32 name_off)
+{
+	struct pa_val *v = val_at(s, name_off);
+	__u8 *p = payload_at(s, name_off);
+	__u64 h = PA_FNV_OFFSET;
+	__u32 i, len = v->len;
+
+	for (i = 0; i < PA_NAME_MAX; i++) {
+		if (i >= len)
+			break;
+		h ^= p[i];
+		h *= PA_FNV_PRIME;
+	}
+	return h;
+}
+
+/*
+ * Starts a record in the scratch buffer: header, identity, the filters that
+ * need no name.  Returns NULL if the event is filtered out.
+ */
+static __always_inline struct scratch *rec_begin(__u64 cookie)
+{
+	struct scratch *s;
+	struct pa_event *e;
+	__u32 zero = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+
+	if (cfg_have_uid && uid != cfg_uid)
+		return NULL;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return NULL;
+	e = (struct pa_event *)s->buf;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (cfg_have_comm) {
+		int i;
+
+		for (i = 0; i < 16; i++) {
+			if (e->comm[i] != cfg_comm[i])
+				return NULL;
+			if (!cfg_comm[i])
+				break;
+		}
+	}
+	e->hdr.kind = PA_REC_EVENT;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->uid = uid;
+	e->probe_id = PA_COOKIE_ID(cookie);
+	e->name_hash = 0;
+	e->cgroup_id = 0;
+	e->nargs = 0;
+	e->nargs_total = 0;
+	e->flags = 0;
+	return s;
+}
+
+/* Sends a first-sight name record so userspace can name a hash (count mode, filters). */
+static __always_inline void send_name(struct scratch *s, __u32 name_off, __u64 h)
+{
+	struct pa_val *v = val_at(s, name_off);
+	struct pa_name_rec *r;
+	__u32 len = v->len;
+
+	if (len > PA_NAME_MAX)
+		len = PA_NAME_MAX;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r) + sizeof(struct pa_val) + PA_NAME_MAX, 0);
+	if (!r) {
+		count_drop(PA_DROP_RINGBUF);
+		return;
+	}
+	r->hdr.kind = PA_REC_NAME;
+	r->hdr.len = sizeof(*r) + sizeof(struct pa_val) + PA_ALIGN8(len);
+	r->hdr.ts_ns = 0;
+	r->name_hash = h;
+	r->pid = ((struct pa_event *)s->buf)->pid;
+	r->_pad = 0;
+	bpf_probe_read_kernel((void *)(r + 1), sizeof(struct pa_val) + PA_NAME_MAX,
+			      (void *)v);
+	((struct pa_val *)(r + 1))->len = len;
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+/* --hist: time since this process's previous event of the same name, in a log2 slot. */
+static __always_inline void hist_add(struct pa_event *e, __u64 h)
+{
+	struct pa_last_key lk = { .name_hash = h, .pid = e->pid };
+	struct pa_hist_key hk = { .name_hash = h };
+	__u64 *last, *c, one = 1, now = e->hdr.ts_ns;
+
+	last = bpf_map_lookup_elem(&last_ts, &lk);
+	if (!last) {
+		bpf_map_update_elem(&last_ts, &lk, &now, BPF_ANY);
+		return;
+	}
+	hk.slot = now > *last ? log2_u64((now - *last) / 1000) : 0;
+	*last = now;
+	c = bpf_map_lookup_elem(&hists, &hk);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	else if (bpf_map_update_elem(&hists, &hk, &one, BPF_NOEXIST) &&
+		 (c = bpf_map_lookup_elem(&hists, &hk)))
+		__sync_fetch_and_add(c, 1);
+}
+
+/*
+ * After the name value: applies the name filter, and in count mode counts the
+ * event.  Returns 1 if the record should go on to its arguments.
+ */
+static __always_inline int rec_name_done(struct scratch *s, __u32 name_off)
+{
+	struct pa_event *e = (struct pa_event *)s->buf;
+	__u32 *verdict, pending = PA_VERDICT_PENDING;
+	__u64 h;
+
+	if (!cfg_filter && !cfg_count)
+		return 1;
+	h = name_hash(s, name_off);
+	e->name_hash = h;
+	verdict = bpf_map_lookup_elem(&names, &h);
+	if (verdict && *verdict == PA_VERDICT_DROP)
+		return 0;
+	if (!verdict) {
+		if (bpf_map_update_elem(&names, &h, &pending, BPF_NOEXIST) == 0)
+			send_name(s, name_off, h);
+		else
+			count_drop(PA_DROP_NAME_MAP);
+		e->flags |= PA_EV_NAME_PENDING;
+	} else if (*verdict == PA_VERDICT_PENDING) {
+		e->flags |= PA_EV_NAME_PENDING;
+	}
+	if (cfg_count) {
+		struct pa_count_key k = {};
+		__u64 one = 1, *c;
+
+		k.name_hash = h;
+		if (cfg_by & 2)
+			k.pid = e->pid;
+		if (cfg_by & 8)
+			k.uid = e->uid;
+		if (cfg_by & 4)
+			__builtin_memcpy(k.comm, e->comm, 16);
+		if (cfg_hist)
+			hist_add(e, h);
+		c = bpf_map_lookup_elem(&counts, &k);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+		} else if (bpf_map_update_elem(&counts, &k, &one, BPF_NOEXIST)) {
+			/* another CPU created it first, or the map is full */
+			c = bpf_map_lookup_elem(&counts, &k);
+			if (c)
+				__sync_fetch_and_add(c, 1);
+			else
+				count_drop(PA_DROP_COUNT_MAP);
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline void rec_submit(struct scratch *s, __u32 len)
+{
+	struct pa_event *e = (struct pa_event *)s->buf;
+
+	if (len > PA_REC_MAX)
+		len = PA_REC_MAX;
+	e->hdr.len = len;
+	if (bpf_ringbuf_output(&events, s->buf, len & (PA_REC_MAX * 2 - 1), 0))
+		count_drop(PA_DROP_RINGBUF);
+}
+
+/* ---- reading registers ------------------------------------------------------ */
+
+static __always_inline __u64 reg(struct pt_regs *ctx, __u32 r)
+{
+	switch (r) {
+	case PA_REG_R15: return ctx->r15;
+	case PA_REG_R14: return ctx->r14;
+	case PA_REG_R13: return ctx->r13;
+	case PA_REG_R12: return ctx->r12;
+	case PA_REG_RBP: return ctx->bp;
+	case PA_REG_RBX: return ctx->bx;
+	case PA_REG_R11: return ctx->r11;
+	case PA_REG_R10: return ctx->r10;
+	case PA_REG_R9: return ctx->r9;
+	case PA_REG_R8: return ctx->r8;
+	case PA_REG_RAX: return ctx->ax;
+	case PA_REG_RCX: return ctx->cx;
+	case PA_REG_RDX: return ctx->dx;
+	case PA_REG_RSI: return ctx->si;
+	case PA_REG_RDI: return ctx->di;
+	}
+	return 0;
+}
+
+/*
+ * Arguments as an array of object pointers (a tuple's items, or sys.audit()'s
+ * args after the name): one put_obj() each.
+ */
+__noinline int put_obj_array(struct scratch *s, __u32 off, __u64 vec, __u32 n, __u32 lidx)
+{
+	struct pa_event *e;
+	__u64 items[PA_MAX_ARGS];
+	__u32 i, m;
+	int next;
+
+	if (!s || off >= PA_REC_MAX)
+		return -1;
+	e = (struct pa_event *)s->buf;
+	e->nargs_total = n;
+	m = n > PA_MAX_ARGS ? PA_MAX_ARGS : n;
+	if (m < n)
+		e->flags |= PA_EV_ARGS_TRUNC;
+	if (rd(items, m * 8, vec)) {
+		count_drop(PA_ERR_READ);
+		e->flags |= PA_EV_ARGS_TRUNC;
+		return off;
+	}
+	for (i = 0; i < PA_MAX_ARGS && i < m; i++) {
+		next = put_obj(s, off, items[i], lidx);
+		if (next < 0 || !fits(next, 0)) {
+			e->flags |= PA_EV_ARGS_TRUNC;
+			break;
+		}
+		off = next;
+		e->nargs = i + 1;
+	}
+	return off;
+}
+
+/* Arguments given as one tuple object (USDT, "O" with a tuple). */
+static __always_inline __u32 put_tuple_args(struct scratch *s, __u32 off, __u64 tuple,
+					    __u32 lidx)
+{
+	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+	__u64 size;
+	int next;
+
+	if (!(L->flags & PA_LAYOUT_VALID)) {
+		((struct pa_event *)s->buf)->flags |= PA_EV_LAYOUT_UNKNOWN;
+		return off;
+	}
+	if (!tuple)
+		return off;
+	if (rd(&size, 8, tuple + L->ob_size)) {
+		count_drop(PA_ERR_READ);
+		((struct pa_event *)s->buf)->flags |= PA_EV_ARGS_TRUNC;
+		return off;
+	}
+	next = put_obj_array(s, off, tuple + L->tuple_items, size, lidx);
+	return next < 0 ? off : next;
+}
+
+/* ---- C varargs -------------------------------------------------------------- */
+
+struct va_state {
+	__u32 gp_offset;
+	__u32 fp_offset;
+	__u64 overflow;
+	__u64 reg_save;
+};
+
+struct slots {
+	__u64 overflow; /* next stack slot */
+	__u64 save[6];	/* register save area (VALIST) or rdi..r9 (VARARGS) */
+	__u32 gp;	/* next register slot, in bytes, up to 48 */
+	__u32 _pad;
+};
+
+static __always_inline int next_slot(struct slots *sl, __u64 *out)
+{
+	__u32 idx = sl->gp / 8;
+
+	if (idx < 6) {
+		*out = sl->save[idx];
+		sl->gp += 8;
+		return 0;
+	}
+	if (rd(out, 8, sl->overflow))
+		return -1;
+	sl->overflow += 8;
+	return 0;
+}
+
+/* Is c a Py_BuildValue unit that takes one vararg slot? */
+static __always_inline int is_unit(char c)
+{
+	switch (c) {
+	case 'O': case 'N': case 'S': case 's': case 'z': case 'y': case 'u': case 'Z':
+	case 'i': case 'I': case 'b': case 'B': case 'h': case 'H': case 'c': case 'C':
+	case 'k': case 'K': case 'l': case 'L': case 'n':
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Builds the event's arguments from a C format string and its varargs, the way
+ * Py_BuildValue + sys_audit_tstate shape them: one top-level unit that is a
+ * tuple (a "(...)" group, or "O" given a tuple) IS the argument list; several
+ * units are one argument each.
+ */
+__noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64 fmt_ptr,
+			   __u32 lidx)
+{
+	struct pa_event *e;
+	char fmt[PA_FMT_MAX];
+	__u32 i, top = 0, depth = 0, nargs = 0, single_group = 0;
+	long n;
+	__u64 x, len;
+	int next;
+
+	if (!s || !sl || off >= PA_REC_MAX)
+		return -1;
+	e = (struct pa_event *)s->buf;
+	if (!fmt_ptr)
+		return off;
+	__builtin_memset(fmt, 0, sizeof(fmt));
+	n = bpf_probe_read_user_str(fmt, sizeof(fmt), (const void *)fmt_ptr);
+	if (n <= 0) {
+		count_drop(PA_ERR_READ);
+		e->flags |= PA_EV_FMT_UNSUPPORTED;
+		return off;
+	}
+	if (n == sizeof(fmt)) {
+		e->flags |= PA_EV_FMT_UNSUPPORTED;
+		return off;
+	}
+	/* count top-level units */
+	for (i = 0; i < PA_FMT_MAX; i++) {
+		char c = fmt[i];
+
+		if (!c)
+			break;
+		if (c == '(') {
+			if (depth == 0)
+				top++;
+			depth++;
+		} else if (c == ')') {
+			depth--;
+		} else if (depth == 0 && is_unit(c)) {
+			top++;
+		}
+	}
+	if (top == 1 && fmt[0] == '(')
+		single_group = 1;
+	if (top == 1 && fmt[0] == 'O') {
+		const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+		__u64 type, tpf;
+
+		if (next_slot(sl, &x)) {
+			count_drop(PA_ERR_READ);
+			return off;
+		}
+		e->nargs_total = 1;
+		if (!(L->flags & PA_LAYOUT_VALID)) {
+			e->flags |= PA_EV_LAYOUT_UNKNOWN;
+			return off;
+		}
+		if (x && !obj_type(x, L, &type, &tpf) && (tpf & PA_TPFLAGS_TUPLE_SUBCLASS))
+			return put_tuple_args(s, off, x, lidx);
+		next = put_obj(s, off, x, lidx);
+		if (next < 0)
+			return off;
+		e->nargs = 1;
+		return next;
+	}
+
+	for (i = 0; i < PA_FMT_MAX; i++) {
+		char c = fmt[i];
+		__u32 start = off;
+
+		if (!c)
+			break;
+		if (c == '(' || c == ')' || c == ' ' || c == ',' || c == ':' || c == '\t')
+			continue;
+		if (!is_unit(c)) {
+			e->flags |= PA_EV_FMT_UNSUPPORTED;
+			break;
+		}
+		if (next_slot(sl, &x)) {
+			count_drop(PA_ERR_READ);
+			e->flags |= PA_EV_ARGS_TRUNC;
+			break;
+		}
+		nargs++;
+		if (nargs > PA_MAX_ARGS || !fits(off, 16)) {
+			e->flags |= PA_EV_ARGS_TRUNC;
+			continue;
+		}
+		switch (c) {
+		case 'O': case 'N': case 'S':
+			next = put_obj(s, off, x, lidx);
+			if (next >= 0)
+				off = next;
+			break;
+		case 's': case 'z': case 'y':
+			if (i + 1 < PA_FMT_MAX && fmt[(i + 1) & (PA_FMT_MAX - 1)] == '#') {
+				i++;
+				if (next_slot(sl, &len)) {
+					e->flags |= PA_EV_ARGS_TRUNC;
+					break;
+				}
+				if (!x)
+					off = put_simple(s, off, PA_V_NONE, 0, 0);
+				else
+					off = put_bytes(s, off, c == 'y' ? PA_V_BYTES : PA_V_CSTR, 1,
+							x, len, cfg_str_size, len);
+			} else {
+				off = put_cstr(s, off, c == 'y' ? PA_V_BYTES : PA_V_CSTR, x,
+					       cfg_str_size);
+			}
+			break;
+		case 'u': case 'Z':
+			off = put_wstr(s, off, x, cfg_str_size);
+			break;
+		case 'i': case 'b': case 'h':
+			off = put_u64(s, off, PA_V_INT, (__s64)(__s32)x);
+			break;
+		case 'I': case 'B': case 'H':
+			off = put_u64(s, off, PA_V_UINT, (__u32)x);
+			break;
+		case 'c':
+			off = put_bytes(s, off, PA_V_BYTES, 1, 0, 0, 0, 1); /* rare; value lost */
+			break;
+		case 'C': {
+			__u32 cp = (__u32)x;
+			struct pa_val *v = val_at(s, off);
+
+			v->kind = PA_V_STR;
+			v->flags = 0;
+			v->aux = 4;
+			v->len = 4;
+			v->full = 1;
+			*(__u32 *)payload_at(s, off) = cp;
+			off += sizeof(struct pa_val) + 8;
+			break;
+		}
+		case 'k': case 'K':
+			off = put_u64(s, off, PA_V_UINT, x);
+			break;
+		default: /* l L n */
+			off = put_u64(s, off, PA_V_INT, x);
+			break;
+		}
+		if (off != start)
+			e->nargs++;
+		else
+			e->flags |= PA_EV_ARGS_TRUNC;
+	}
+	e->nargs_total = nargs;
+	return off;
+}
+
+/* ---- probes ----------------------------------------------------------------- */
+
+static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64 event,
+					__u64 fmt, struct slots *sl)
+{
+	struct scratch *s = rec_begin(cookie);
+	__u32 off = sizeof(struct pa_event), name_off = off;
+	int next;
+
+	if (!s)
+		return 0;
+	off = put_cstr(s, off, PA_V_CSTR, event, PA_NAME_MAX);
+	if (val_at(s, name_off)->kind != PA_V_CSTR)
+		return 0;
+	if (!rec_name_done(s, name_off))
+		return 0;
+	next = put_varargs(s, off, sl, fmt, PA_COOKIE_LAYOUT(cookie));
+	if (next > 0)
+		off = next;
+	rec_submit(s, off);
+	return 0;
+}
+
+/* Is this the Python-level event that sys.audit() already recorded? */
+static __always_inline int is_pending_dup(__u64 event, __u32 lidx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pending *p;
+
+	p = bpf_task_storage_get(&pendings, task, NULL, 0);
+	if (!p || !p->str_obj)
+		return 0;
+	if (event == p->name_ptr) {
+		p->str_obj = 0;
+		return 1;
+	}
+	if (!p->name_ptr) {
+		/* non-ASCII name: CPython passes the str's cached UTF-8 buffer */
+		const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+		__u64 utf8;
+
+		if (!rd(&utf8, 8, p->str_obj + L->str_utf8) && utf8 == event) {
+			p->str_obj = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int uprobe_valist(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct va_state va;
+	struct slots sl = {};
+
+	/* sys_audit_tstate returns at once without a thread state: no hook sees that */
+	if (!ctx->di)
+		return 0;
+	if (is_pending_dup(ctx->si, PA_COOKIE_LAYOUT(cookie)))
+		return 0;
+	if (rd(&va, sizeof(va), ctx->cx)) {
+		count_drop(PA_ERR_READ);
+		return 0;
+	}
+	sl.gp = va.gp_offset;
+	sl.overflow = va.overflow;
+	if (rd(sl.save, sizeof(sl.save), va.reg_save)) {
+		count_drop(PA_ERR_READ);
+		return 0;
+	}
+	return emit_c_event(ctx, cookie, ctx->si, ctx->dx, &sl);
+}
+
+SEC("uprobe")
+int uprobe_varargs(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct slots sl = {};
+
+	/* PySys_Audit(event, fmt, ...) at entry: varargs in rdx, rcx, r8, r9, then the stack */
+	sl.save[0] = ctx->di;
+	sl.save[1] = ctx->si;
+	sl.save[2] = ctx->dx;
+	sl.save[3] = ctx->cx;
+	sl.save[4] = ctx->r8;
+	sl.save[5] = ctx->r9;
+	sl.gp = 16;
+	sl.overflow = ctx->sp + 8;
+	return emit_c_event(ctx, cookie, ctx->di, ctx->si, &sl);
+}
+
+SEC("uprobe")
+int uprobe_sysaudit(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 lidx = PA_COOKIE_LAYOUT(cookie);
+	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+	__u64 args = ctx->si, nargs = ctx->dx, name, type, tpf;
+	struct scratch *s;
+	struct pending *p;
+	__u32 off = sizeof(struct pa_event), name_off = off;
+	int next;
+
+	/* sys.audit() with no argument, or a name that is not a str, raises TypeError */
+	if (!nargs || !(L->flags & PA_LAYOUT_VALID))
+		return 0;
+	if (rd(&name, 8, args) || !name || obj_type(name, L, &type, &tpf) ||
+	    !(tpf & PA_TPFLAGS_UNICODE_SUBCLASS))
+		return 0;
+	s = rec_begin(cookie);
+	if (!s)
+		return 0;
+	off = obj_leaf(s, off, name, L, type, tpf);
+	if (val_at(s, name_off)->kind != PA_V_STR)
+		return 0;
+	((struct pa_event *)s->buf)->flags |= PA_EV_PYLEVEL;
+
+	/* remember it so that the sys_audit_tstate call it may lead to stays quiet */
+	p = bpf_task_storage_get(&pendings, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p) {
+		__u32 state = 0;
+
+		rd(&state, 4, name + L->str_state);
+		p->str_obj = name;
+		p->name_ptr = (state & L->str_compact_bit) && (state & L->str_ascii_bit)
+				      ? name + L->str_ascii_data
+				      : 0;
+	}
+	if (!rec_name_done(s, name_off))
+		return 0;
+	next = put_obj_array(s, off, args + 8, nargs - 1, lidx);
+	if (next > 0)
+		off = next;
+	rec_submit(s, off);
+	return 0;
+}
+
+SEC("uprobe")
+int usdt_audit(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 event = reg(ctx, PA_COOKIE_R0(cookie));
+	__u64 tuple = reg(ctx, PA_COOKIE_R1(cookie));
+	struct scratch *s = rec_begin(cookie);
+	__u32 off = sizeof(struct pa_event), name_off = off;
+
+	if (!s)
+		return 0;
+	off = put_cstr(s, off, PA_V_CSTR, event, PA_NAME_MAX);
+	if (val_at(s, name_off)->kind != PA_V_CSTR)
+		return 0;
+	if (!rec_name_done(s, name_off))
+		return 0;
+	off = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
+	rec_submit(s, off);
+	return 0;
+}
+
+/* ---- discovery (system-wide mode) ------------------------------------------- */
+
+static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino)
+{
+	struct pa_exec_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!r) {
+		count_drop(PA_DROP_RINGBUF);
+		return;
+	}
+	r->hdr.kind = kind;
+	r->hdr.len = sizeof(*r);
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->dev = dev;
+	r->ino = ino;
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* A file mapped executable that userspace has not looked at yet (libpython via ld.so or dlopen). */
+SEC("fentry/security_mmap_file")
+int BPF_PROG(on_mmap, struct file *file, unsigned long prot, unsigned long flags)
+{
+	__u64 dev, ino, key;
+	__u8 one = 1;
+
+	if (!cfg_discover || !file || !(prot & 4 /* PROT_EXEC */))
+		return 0;
+	ino = BPF_CORE_READ(file, f_inode, i_ino);
+	dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key = (dev << 40) ^ ino;
+	if (bpf_map_lookup_elem(&seen_files, &key))
+		return 0;
+	bpf_map_update_elem(&seen_files, &key, &one, BPF_ANY);
+	send_proc(PA_REC_MMAP, dev, ino);
+	return 0;
+}

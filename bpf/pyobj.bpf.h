@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pyobj.bpf.h - bounded readers that copy CPython objects out of the traced
+ * process into a record being built.
+ *
+ * Every object is read through the struct pa_layout of the binary it lives in
+ * (chosen by userspace per probe, see PA_COOKIE_LAYOUT): nothing here knows a
+ * CPython version.  A failed read is counted in drops[PA_ERR_READ] and the value
+ * is reported as PA_V_UNREADABLE, never guessed.  A record is built in a per-CPU
+ * scratch buffer twice PA_REC_MAX long so that every write at an offset masked
+ * to PA_REC_MAX - 1 stays inside it, whatever the verifier knows of the offset.
+ */
+#ifndef PYOBJ_BPF_H
+#define PYOBJ_BPF_H
+
+#include "pyaudit.h"
+
+struct scratch {
+	__u8 buf[2 * PA_REC_MAX];
+};
+
+/* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */
+struct pa_layout layouts[PA_MAX_LAYOUTS];
+/* enum pa_drop_reason counters. */
+__u64 drops[PA_DROP_NR];
+
+const volatile __u32 cfg_str_size = PA_STR_DEFAULT;
+
+static __always_inline void count_drop(__u32 reason)
+{
+	if (reason < PA_DROP_NR)
+		__sync_fetch_and_add(&drops[reason], 1);
+}
+
+static __always_inline struct pa_val *val_at(struct scratch *s, __u32 off)
+{
+	return (struct pa_val *)&s->buf[off & (PA_REC_MAX - 1)];
+}
+
+static __always_inline __u8 *payload_at(struct scratch *s, __u32 off)
+{
+	return &s->buf[(off & (PA_REC_MAX - 1)) + sizeof(struct pa_val)];
+}
+
+/* Room check: a value with up to `payload` bytes fits below PA_REC_MAX. */
+static __always_inline int fits(__u32 off, __u32 payload)
+{
+	return off + sizeof(struct pa_val) + payload + 8 <= PA_REC_MAX;
+}
+
+static __always_inline __u32 put_simple(struct scratch *s, __u32 off, __u8 kind, __u16 aux,
+					__u64 full)
+{
+	struct pa_val *v = val_at(s, off);
+
+	v->kind = kind;
+	v->flags = 0;
+	v->aux = aux;
+	v->len = 0;
+	v->full = full;
+	return off + sizeof(struct pa_val);
+}
+
+static __always_inline __u32 put_u64(struct scratch *s, __u32 off, __u8 kind, __u64 x)
+{
+	struct pa_val *v = val_at(s, off);
+
+	v->kind = kind;
+	v->flags = 0;
+	v->aux = 0;
+	v->len = 8;
+	v->full = 0;
+	*(__u64 *)payload_at(s, off) = x;
+	return off + sizeof(struct pa_val) + 8;
+}
+
+static __always_inline __u32 put_unreadable(struct scratch *s, __u32 off, __u64 addr)
+{
+	count_drop(PA_ERR_READ);
+	return put_simple(s, off, PA_V_UNREADABLE, 0, addr);
+}
+
+/*
+ * Copies n bytes from user address src as the payload of a value of the given
+ * kind, cut to `limit` and to the room left (PA_VF_TRUNC says so); whole code
+ * units of width aux only.
+ */
+static __always_inline __u32 put_bytes(struct scratch *s, __u32 off, __u8 kind, __u16 aux,
+				       __u64 src, __u64 n, __u64 limit, __u64 full)
+{
+	struct pa_val *v = val_at(s, off);
+	__u8 flags = 0;
+	__u64 room, want = n;
+
+	if (off + sizeof(struct pa_val) + 8 > PA_REC_MAX)
+		return off; /* callers check fits(); this keeps the arithmetic below sound */
+	room = PA_REC_MAX - 8 - sizeof(struct pa_val) - off;
+	if (want > limit) {
+		want = limit;
+		flags |= PA_VF_TRUNC;
+	}
+	if (want > room) {
+		want = room;
+		flags |= PA_VF_TRUNC;
+	}
+	if (aux == 2)
+		want &= ~1ull;
+	else if (aux == 4)
+		want &= ~3ull;
+	if (want > PA_STR_MAX)
+		want = PA_STR_MAX;
+	if (bpf_probe_read_user(payload_at(s, off), want, (const void *)src))
+		return put_unreadable(s, off, src);
+	v->kind = kind;
+	v->flags = flags;
+	v->aux = aux;
+	v->len = want;
+	v->full = full;
+	return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)want);
+}
+
+/* A NUL-terminated C string (UTF-8 or raw bytes) of at most `limit` bytes. */
+static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, __u64 src,
+				      __u32 limit)
+{
+	struct pa_val *v = val_at(s, off);
+	__u32 room, want = limit + 1; /* one byte more tells a cut string from a whole one */
+	long n;
+
+	if (!src)
+		return put_simple(s, off, PA_V_NONE, 0, 0);
+	if (off + sizeof(struct pa_val) + 8 > PA_REC_MAX)
+		return off;
+	room = PA_REC_MAX - 8 - sizeof(struct pa_val) - off;
+	if (want > room)
+		want = room;
+	if (want > PA_STR_MAX + 1)
+		want = PA_STR_MAX + 1;
+	n = bpf_probe_read_user_str(payload_at(s, off), want, (const void *)src);
+	if (n <= 0)
+		return put_unreadable(s, off, src);
+	n -= 1; /* the NUL */
+	v->kind = kind;
+	v->flags = 0;
+	v->aux = 1;
+	v->full = 0;
+	if ((__u32)n + 1 >= want && n > 0) {
+		/* no NUL inside the window: the string goes on */
+		v->flags = PA_VF_TRUNC;
+		if ((__u32)n > limit)
+			n = limit;
+	}
+	n &= PA_STR_MAX * 2 - 1;
+	v->len = n;
+	return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)n);
+}
+
+/*
+ * A wchar_t (UTF-32) C string, as 'u' units pass it.  Its length is unknown and
+ * its bytes contain zeros, so a window is copied and userspace finds the NUL
+ * code unit; a window that crosses into unmapped memory is retried smaller.
+ */
+static __always_inline __u32 put_wstr(struct scratch *s, __u32 off, __u64 src, __u32 limit)
+{
+	__u64 want = (__u64)limit * 4;
+	__u32 next;
+
+	if (!src)
+		return put_simple(s, off, PA_V_NONE, 0, 0);
+	if (want > PA_STR_MAX)
+		want = PA_STR_MAX;
+	next = put_bytes(s, off, PA_V_WSTR, 4, src, want, want, 0);
+	if (val_at(s, off)->kind == PA_V_UNREADABLE)
+		next = put_bytes(s, off, PA_V_WSTR, 4, src, 64, 64, 0);
+	return next;
+}
+
+#endif /* PYOBJ_BPF_H */

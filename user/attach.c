@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * attach.c - turns a struct pybin (what user/pyruntime.c found in a binary) into
+ * BPF links.  Each probe point gets a cookie saying how to read its arguments,
+ * which object layout to use and which probe-table row it is, so that every
+ * event can say what route it came by.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "log.h"
+#include "pyaudit.h"
+#include "pyaudit.skel.h"
+#include "pyruntime.h"
+
+struct binary {
+	struct pybin *bin;
+	int layout;		/* index in skel->bss->layouts, or -1 */
+	struct probe_info info;
+	char version[24];
+};
+
+struct linkset {
+	int bin;		/* index in binaries */
+	pid_t pid;
+	struct bpf_link **links;
+	int nlinks;
+};
+
+struct attacher {
+	struct pyaudit_bpf *skel;
+	enum probe_choice probe;
+	struct binary *bins;
+	int nbins;
+	struct linkset *sets;
+	int nsets;
+	int nlayouts;
+	struct { uint64_t dev, ino; } *others;
+	int nothers, cap_others;
+	struct probe_info *probes; /* probe id -> info (points into bins) */
+	int nprobes;
+};
+
+struct attacher *attacher__new(const struct attach_opts *opts)
+{
+	struct attacher *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->skel = opts->skel;
+	a->probe = opts->probe;
+	return a;
+}
+
+void attacher__free(struct attacher *a)
+{
+	int i, j;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nsets; i++) {
+		for (j = 0; j < a->sets[i].nlinks; j++)
+			bpf_link__destroy(a->sets[i].links[j]);
+		free(a->sets[i].links);
+	}
+	for (i = 0; i < a->nbins; i++)
+		pybin__free(a->bins[i].bin);
+	free(a->sets);
+	free(a->bins);
+	free(a->others);
+	free(a->probes);
+	free(a);
+}
+
+int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < a->nothers; i++)
+		if (a->others[i].dev == dev && a->others[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino)
+{
+	if (attacher__known_other(a, dev, ino))
+		return;
+	if (a->nothers == a->cap_others) {
+		int cap = a->cap_others ? a->cap_others * 2 : 64;
+		void *p = realloc(a->others, cap * sizeof(*a->others));
+
+		if (!p)
+			return;
+		a->others = p;
+		a->cap_others = cap;
+	}
+	a->others[a->nothers].dev = dev;
+	a->others[a->nothers].ino = ino;
+	a->nothers++;
+}
+
+/* Layout slot shared by every binary with the same layout. */
+static int layout_slot(struct attacher *a, const struct pa_layout *l)
+{
+	int i;
+
+	for (i = 0; i < a->nlayouts; i++)
+		if (!memcmp(&a->skel->bss->layouts[i], l, sizeof(*l)))
+			return i;
+	if (a->nlayouts >= PA_MAX_LAYOUTS)
+		return -1;
+	a->skel->bss->layouts[a->nlayouts] = *l;
+	return a->nlayouts++;
+}
+
+static int find_binary(struct attacher *a, uint64_t dev, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < a->nbins; i++)
+		if (a->bins[i].bin->dev == dev && a->bins[i].bin->ino == ino)
+			return i;
+	return -1;
+}
+
+static int add_binary(struct attacher *a, struct pybin *bin)
+{
+	struct binary *b;
+	void *p = realloc(a->bins, (a->nbins + 1) * sizeof(*a->bins));
+
+	if (!p)
+		return -ENOMEM;
+	a->bins = p;
+	b = &a->bins[a->nbins];
+	memset(b, 0, sizeof(*b));
+	b->bin = bin;
+	b->layout = layout_slot(a, &bin->layout);
+	if (b->layout < 0) {
+		/* more layouts than slots: objects of this binary are reported as opaque */
+		struct pa_layout none = {};
+
+		b->layout = layout_slot(a, &none);
+	}
+	return a->nbins++;
+}
+
+static int new_probe_id(struct attacher *a, const struct probe_info *info)
+{
+	void *p = realloc(a->probes, (a->nprobes + 1) * sizeof(*a->probes));
+
+	if (!p)
+		return -ENOMEM;
+	a->probes = p;
+	a->probes[a->nprobes] = *info;
+	return a->nprobes++;
+}
+
+const struct probe_info *attacher__probe_info(struct attacher *a, unsigned probe_id)
+{
+	if (!a || probe_id >= (unsigned)a->nprobes)
+		return NULL;
+	return &a->probes[probe_id];
+}
+
+const struct probe_info *attacher_probe_lookup(void *a, unsigned probe_id)
+{
+	return attacher__probe_info(a, probe_id);
+}
+
+static struct bpf_program *prog_for(struct pyaudit_bpf *skel, unsigned kind)
+{
+	switch (kind) {
+	case PA_PROBE_USDT:
+		return skel->progs.usdt_audit;
+	case PA_PROBE_VALIST:
+		return skel->progs.uprobe_valist;
+	case PA_PROBE_VARARGS:
+		return skel->progs.uprobe_varargs;
+	case PA_PROBE_SYSAUDIT:
+		return skel->progs.uprobe_sysaudit;
+	}
+	return NULL;
+}
+
+int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
+		  const char **why)
+{
+	static char whybuf[256];
+	struct pybin *bin = NULL;
+	const struct py_probe_point *pts;
+	struct linkset *set;
+	struct binary *b;
+	int i, bi, npts, usdt, err, pid_id;
+	void *p;
+
+	memset(res, 0, sizeof(*res));
+	*why = NULL;
+	err = pybin__open(path, &bin);
+	if (err)
+		return err;
+	bi = find_binary(a, bin->dev, bin->ino);
+	if (bi >= 0) {
+		pybin__free(bin);
+	} else {
+		bi = add_binary(a, bin);
+		if (bi < 0) {
+			pybin__free(bin);
+			return bi;
+		}
+	}
+	b = &a->bins[bi];
+	bin = b->bin;
+
+	switch (a->probe) {
+	case PROBE_USDT:
+		if (!bin->nusdt) {
+			snprintf(whybuf, sizeof(whybuf),
+				 "no USDT marker python:audit in %s (try --probe uprobe)", path);
+			*why = whybuf;
+			return -ENOTSUP;
+		}
+		usdt = 1;
+		break;
+	case PROBE_UPROBE:
+		if (!bin->nuprobe) {
+			snprintf(whybuf, sizeof(whybuf),
+				 "no audit function found for uprobes in %s%s", path,
+				 bin->nusdt ? " (try --probe usdt)" : "");
+			*why = whybuf;
+			return -ENOTSUP;
+		}
+		usdt = 0;
+		break;
+	default:
+		usdt = bin->nusdt > 0;
+		if (!usdt && !bin->nuprobe) {
+			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", path);
+			*why = whybuf;
+			return -ENOTSUP;
+		}
+	}
+	pts = usdt ? bin->usdt : bin->uprobe;
+	npts = usdt ? bin->nusdt : bin->nuprobe;
+
+	res->bin = bin;
+	res->route = usdt ? "usdt" : "uprobe";
+	res->complete = usdt ? 1 : bin->uprobe_complete;
+	res->gap = res->complete ? NULL : bin->uprobe_gap;
+
+	/* one link set per (binary, pid); pid -1 covers every process */
+	for (i = 0; i < a->nsets; i++) {
+		if (a->sets[i].bin == bi && (a->sets[i].pid == pid || a->sets[i].pid == -1)) {
+			res->already = 1;
+			return 0;
+		}
+	}
+	p = realloc(a->sets, (a->nsets + 1) * sizeof(*a->sets));
+	if (!p)
+		return -ENOMEM;
+	a->sets = p;
+	set = &a->sets[a->nsets];
+	memset(set, 0, sizeof(*set));
+	set->bin = bi;
+	set->pid = pid;
+	set->links = calloc(npts, sizeof(*set->links));
+	if (!set->links)
+		return -ENOMEM;
+
+	b->info.route = res->route;
+	snprintf(b->version, sizeof(b->version), "%s", bin->version);
+	b->info.python = b->version;
+	b->info.binary = bin->path;
+	b->info.complete = res->complete;
+	pid_id = new_probe_id(a, &b->info);
+	if (pid_id < 0)
+		return pid_id;
+
+	for (i = 0; i < npts; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo);
+		struct bpf_link *link;
+		unsigned kind = pts[i].kind;
+
+		uo.ref_ctr_offset = kind == PA_PROBE_USDT ? pts[i].ref_ctr_offset : 0;
+		uo.bpf_cookie = PA_COOKIE(kind, pts[i].reg0 & 0xff, pts[i].reg1 & 0xff, b->layout,
+					  pid_id);
+		link = bpf_program__attach_uprobe_opts(prog_for(a->skel, kind), pid, path,
+						       pts[i].offset, &uo);
+		if (!link) {
+			err = -errno;
+			pa_dbg("attach %s at %s+0x%llx (pid %d): %s", pts[i].what, path,
+			       (unsigned long long)pts[i].offset, pid, strerror(-err));
+			goto fail;
+		}
+		pa_dbg("attached %s at %s+0x%llx for %s %d", pts[i].what, path,
+		       (unsigned long long)pts[i].offset, pid == -1 ? "every process" : "pid",
+		       pid);
+		set->links[set->nlinks++] = link;
+	}
+	res->nlinks = set->nlinks;
+	a->nsets++;
+	return 0;
+fail:
+	for (i = 0; i < set->nlinks; i++)
+		bpf_link__destroy(set->links[i]);
+	free(set->links);
+	return err;
+}
+
+void attacher__drop_pid(struct attacher *a, pid_t pid)
+{
+	int i, j;
+
+	for (i = 0; i < a->nsets; i++) {
+		if (a->sets[i].pid != pid)
+			continue;
+		for (j = 0; j < a->sets[i].nlinks; j++)
+			bpf_link__destroy(a->sets[i].links[j]);
+		free(a->sets[i].links);
+		a->sets[i] = a->sets[--a->nsets];
+		i--;
+	}
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * attach.h - the attach plan: which probe route each Python binary gets, one
+ * set of links per (binary, process) — or per binary for every process in
+ * system-wide mode — deduplicated by (device, inode), and the probe table that
+ * names the route of every event.
+ */
+#ifndef PA_ATTACH_H
+#define PA_ATTACH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "cli.h"
+#include "output.h"
+
+struct pyaudit_bpf;
+struct attacher;
+struct pybin;
+
+struct attach_opts {
+	struct pyaudit_bpf *skel;
+	enum probe_choice probe;
+};
+
+/* What attacher__add() did, for the caller's message. */
+struct attach_result {
+	int already;		/* this binary was already attached for that pid (or all) */
+	const struct pybin *bin;
+	const char *route;	/* "usdt" / "uprobe" */
+	int complete;
+	const char *gap;	/* if not complete: what is not seen */
+	int nlinks;
+};
+
+struct attacher *attacher__new(const struct attach_opts *opts);
+void attacher__free(struct attacher *a); /* NULL is fine; detaches everything */
+
+/*
+ * Looks at the ELF file at path (as this process can open it: through
+ * /proc/PID/root or /proc/PID/map_files) and attaches the chosen route for pid
+ * (-1: every process that maps it).  Returns 0; -ENOENT if the file holds no
+ * CPython; -ENOTSUP if the requested route is not available in it (message in
+ * *why); other -errno from ELF reading or attaching.
+ */
+int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
+		  const char **why);
+
+/* Is (dev, ino) known not to be a Python binary?  Saves re-reading ELF files. */
+int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);
+void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
+
+/* Detaches the links made for pid (a process that exited). */
+void attacher__drop_pid(struct attacher *a, pid_t pid);
+
+const struct probe_info *attacher__probe_info(struct attacher *a, unsigned probe_id);
+/* Adapter for struct output_opts.probe_lookup. */
+const struct probe_info *attacher_probe_lookup(void *a, unsigned probe_id);
+
+#endif

@@ -1,0 +1,994 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * elf.c - read-only view of one x86-64 ELF file (see elf.h).
+ *
+ * libelf parses the headers; the file image it maps (elf_rawfile) is then read
+ * directly, with every offset and size checked against the file size, so a
+ * truncated or hostile file yields -ENOEXEC/-ENOENT, never a read past the end.
+ * Everything is computed lazily and cached in struct elf_file: the symbol
+ * tables are only walked, the relocation and FDE tables are sorted on first use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf.h"
+
+#ifndef SHT_RELR
+#define SHT_RELR 19
+#endif
+
+struct elf_symtab {
+	const Elf64_Sym *syms;
+	size_t cnt;
+	const char *strs;
+	size_t strs_size;
+};
+
+/* A pointer-sized slot whose link-time value a relocation gives. */
+struct elf_reloc {
+	uint64_t offset;
+	uint64_t value;
+	int rela_relative; /* from an R_X86_64_RELATIVE RELA entry */
+};
+
+struct elf_file {
+	int fd;
+	Elf *elf;
+	const unsigned char *img;
+	size_t size;
+	uint64_t dev, ino;
+	unsigned type;
+	int pie;
+	const char *soname;
+
+	struct elf_segment *segs;
+	size_t nsegs;
+	struct elf_section *secs;
+	size_t nsecs;
+
+	struct elf_symtab dynsym, symtab;
+
+	int relocs_done;
+	struct elf_reloc *relocs;
+	size_t nrelocs;
+
+	int eh_done;
+	int eh_err;
+	struct elf_func_range *eh;
+	size_t neh;
+};
+
+static int in_file(const struct elf_file *ef, uint64_t off, uint64_t len)
+{
+	return off <= ef->size && len <= ef->size - off;
+}
+
+int elf_segments_vaddr_to_offset(const struct elf_segment *segs, size_t cnt, uint64_t vaddr,
+				 int in_memory, uint64_t *off)
+{
+	size_t i;
+
+	for (i = 0; i < cnt; i++) {
+		uint64_t len = in_memory ? segs[i].memsz : segs[i].filesz;
+
+		if (vaddr >= segs[i].vaddr && vaddr - segs[i].vaddr < len) {
+			*off = vaddr - segs[i].vaddr + segs[i].offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file__vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, int in_memory,
+			      uint64_t *off, unsigned *flags)
+{
+	size_t i;
+
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct elf_segment *s = &ef->segs[i];
+		uint64_t len = in_memory ? s->memsz : s->filesz;
+
+		if (vaddr >= s->vaddr && vaddr - s->vaddr < len) {
+			*off = vaddr - s->vaddr + s->offset;
+			if (flags)
+				*flags = s->flags;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const void *elf_file__ptr(const struct elf_file *ef, uint64_t vaddr, size_t len)
+{
+	size_t i;
+
+	/* The whole range must come from one segment's file-backed bytes. */
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct elf_segment *s = &ef->segs[i];
+
+		if (vaddr < s->vaddr || vaddr - s->vaddr >= s->filesz)
+			continue;
+		if (len > s->filesz - (vaddr - s->vaddr))
+			return NULL;
+		if (!in_file(ef, s->offset + (vaddr - s->vaddr), len))
+			return NULL;
+		return ef->img + s->offset + (vaddr - s->vaddr);
+	}
+	return NULL;
+}
+
+int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t len)
+{
+	const void *p = elf_file__ptr(ef, vaddr, len);
+
+	if (!p)
+		return -ENOENT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struct elf_symtab *st,
+		       size_t link)
+{
+	const struct elf_section *str;
+
+	if (!sec->data || link >= ef->nsecs)
+		return -ENOENT;
+	str = &ef->secs[link];
+	if (!str->data || str->type != SHT_STRTAB || str->size == 0)
+		return -ENOENT;
+	st->syms = sec->data;
+	st->cnt = sec->size / sizeof(Elf64_Sym);
+	st->strs = str->data;
+	st->strs_size = str->size;
+	return 0;
+}
+
+static const char *sym_name(const struct elf_symtab *st, const Elf64_Sym *s)
+{
+	/* Require the NUL inside the table so strcmp() stays in bounds. */
+	if (s->st_name >= st->strs_size || !memchr(st->strs + s->st_name, 0,
+						   st->strs_size - s->st_name))
+		return "";
+	return st->strs + s->st_name;
+}
+
+static void fill_sym(const struct elf_symtab *st, const Elf64_Sym *s, int dynamic,
+		     struct elf_sym *out)
+{
+	out->name = sym_name(st, s);
+	out->value = s->st_value;
+	out->size = s->st_size;
+	out->type = ELF64_ST_TYPE(s->st_info);
+	out->bind = ELF64_ST_BIND(s->st_info);
+	out->dynamic = dynamic;
+}
+
+static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, size_t link)
+{
+	const Elf64_Dyn *d = sec->data;
+	size_t i, n = sec->size / sizeof(*d);
+	const struct elf_section *str = link < ef->nsecs ? &ef->secs[link] : NULL;
+
+	if (!d)
+		return;
+	for (i = 0; i < n && d[i].d_tag != DT_NULL; i++) {
+		if (d[i].d_tag == DT_FLAGS_1 && (d[i].d_un.d_val & DF_1_PIE))
+			ef->pie = 1;
+		if (d[i].d_tag == DT_SONAME && str && str->data && d[i].d_un.d_val < str->size &&
+		    memchr((const char *)str->data + d[i].d_un.d_val, 0,
+			   str->size - d[i].d_un.d_val))
+			ef->soname = (const char *)str->data + d[i].d_un.d_val;
+	}
+}
+
+int elf_file__open(const char *path, struct elf_file **out)
+{
+	struct elf_file *ef;
+	GElf_Ehdr ehdr;
+	struct stat st;
+	size_t i, n, shstrndx;
+	int err;
+
+	*out = NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOEXEC;
+	ef = calloc(1, sizeof(*ef));
+	if (!ef)
+		return -ENOMEM;
+	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ef->fd < 0) {
+		err = -errno;
+		goto err;
+	}
+	if (fstat(ef->fd, &st)) {
+		err = -errno;
+		goto err;
+	}
+	ef->dev = st.st_dev;
+	ef->ino = st.st_ino;
+	if (!S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
+		goto err;
+	}
+
+	err = -ENOEXEC;
+	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF)
+		goto err;
+	ef->img = (const unsigned char *)elf_rawfile(ef->elf, &ef->size);
+	if (!ef->img || !gelf_getehdr(ef->elf, &ehdr))
+		goto err;
+	if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
+	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN))
+		goto err;
+	ef->type = ehdr.e_type;
+
+	if (elf_getphdrnum(ef->elf, &n))
+		goto err;
+	ef->segs = calloc(n ? n : 1, sizeof(*ef->segs));
+	if (!ef->segs) {
+		err = -ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(ef->elf, i, &ph))
+			goto err;
+		if (ph.p_type == PT_INTERP && ef->type == ET_DYN)
+			ef->pie = 1;
+		if (ph.p_type != PT_LOAD)
+			continue;
+		ef->segs[ef->nsegs++] = (struct elf_segment){
+			.vaddr = ph.p_vaddr,
+			.offset = ph.p_offset,
+			.filesz = ph.p_filesz,
+			.memsz = ph.p_memsz,
+			.flags = ph.p_flags,
+		};
+	}
+
+	if (elf_getshdrnum(ef->elf, &n) || elf_getshdrstrndx(ef->elf, &shstrndx))
+		goto err;
+	ef->secs = calloc(n ? n : 1, sizeof(*ef->secs));
+	if (!ef->secs) {
+		err = -ENOMEM;
+		goto err;
+	}
+	ef->nsecs = n;
+	for (i = 0; i < n; i++) {
+		Elf_Scn *scn = elf_getscn(ef->elf, i);
+		struct elf_section *s = &ef->secs[i];
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!scn || !gelf_getshdr(scn, &sh))
+			goto err;
+		name = elf_strptr(ef->elf, shstrndx, sh.sh_name);
+		s->name = name ? name : "";
+		s->addr = sh.sh_addr;
+		s->offset = sh.sh_offset;
+		s->size = sh.sh_size;
+		s->type = sh.sh_type;
+		s->flags = sh.sh_flags;
+		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+		    !(sh.sh_flags & SHF_COMPRESSED) && in_file(ef, sh.sh_offset, sh.sh_size))
+			s->data = ef->img + sh.sh_offset;
+	}
+	for (i = 0; i < n; i++) {
+		Elf_Scn *scn = elf_getscn(ef->elf, i);
+		GElf_Shdr sh;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type == SHT_DYNSYM)
+			load_symtab(ef, &ef->secs[i], &ef->dynsym, sh.sh_link);
+		else if (sh.sh_type == SHT_SYMTAB)
+			load_symtab(ef, &ef->secs[i], &ef->symtab, sh.sh_link);
+		else if (sh.sh_type == SHT_DYNAMIC)
+			load_dynamic(ef, &ef->secs[i], sh.sh_link);
+	}
+	*out = ef;
+	return 0;
+err:
+	elf_file__close(ef);
+	return err;
+}
+
+void elf_file__close(struct elf_file *ef)
+{
+	if (!ef)
+		return;
+	if (ef->elf)
+		elf_end(ef->elf);
+	if (ef->fd >= 0)
+		close(ef->fd);
+	free(ef->segs);
+	free(ef->secs);
+	free(ef->relocs);
+	free(ef->eh);
+	free(ef);
+}
+
+void elf_file__stat(const struct elf_file *ef, uint64_t *dev, uint64_t *ino)
+{
+	*dev = ef->dev;
+	*ino = ef->ino;
+}
+
+unsigned elf_file__type(const struct elf_file *ef)
+{
+	return ef->type;
+}
+
+int elf_file__is_pie(const struct elf_file *ef)
+{
+	return ef->type == ET_DYN && ef->pie;
+}
+
+int elf_file__has_symtab(const struct elf_file *ef)
+{
+	return ef->symtab.cnt > 0;
+}
+
+const char *elf_file__soname(const struct elf_file *ef)
+{
+	return ef->soname;
+}
+
+const struct elf_segment *elf_file__segments(const struct elf_file *ef, size_t *cnt)
+{
+	*cnt = ef->nsegs;
+	return ef->segs;
+}
+
+int elf_file__section(const struct elf_file *ef, const char *name, struct elf_section *sec)
+{
+	size_t i;
+
+	for (i = 1; i < ef->nsecs; i++) {
+		if (strcmp(ef->secs[i].name, name) == 0) {
+			*sec = ef->secs[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+size_t elf_file__section_count(const struct elf_file *ef)
+{
+	return ef->nsecs;
+}
+
+int elf_file__section_at(const struct elf_file *ef, size_t idx, struct elf_section *sec)
+{
+	if (idx >= ef->nsecs)
+		return -ENOENT;
+	*sec = ef->secs[idx];
+	return 0;
+}
+
+int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_section *sec)
+{
+	size_t i;
+
+	for (i = 1; i < ef->nsecs; i++) {
+		const struct elf_section *s = &ef->secs[i];
+
+		if ((s->flags & SHF_ALLOC) && vaddr >= s->addr && vaddr - s->addr < s->size) {
+			*sec = *s;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int find_in(const struct elf_symtab *st, int dynamic, const char *name, struct elf_sym *sym)
+{
+	size_t i;
+
+	for (i = 1; i < st->cnt; i++) {
+		const Elf64_Sym *s = &st->syms[i];
+
+		if (s->st_shndx == SHN_UNDEF || strcmp(sym_name(st, s), name) != 0)
+			continue;
+		fill_sym(st, s, dynamic, sym);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned where,
+			  struct elf_sym *sym)
+{
+	if ((where & ELF_SYM_DYNSYM) && find_in(&ef->dynsym, 1, name, sym) == 0)
+		return 0;
+	if ((where & ELF_SYM_SYMTAB) && find_in(&ef->symtab, 0, name, sym) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+static int func_at_in(const struct elf_symtab *st, int dynamic, uint64_t vaddr,
+		      struct elf_sym *sym)
+{
+	size_t i;
+
+	for (i = 1; i < st->cnt; i++) {
+		const Elf64_Sym *s = &st->syms[i];
+
+		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
+		    s->st_size == 0)
+			continue;
+		if (vaddr >= s->st_value && vaddr - s->st_value < s->st_size) {
+			fill_sym(st, s, dynamic, sym);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file__func_symbol_at(const struct elf_file *ef, uint64_t vaddr, struct elf_sym *sym)
+{
+	if (func_at_in(&ef->symtab, 0, vaddr, sym) == 0)
+		return 0;
+	return func_at_in(&ef->dynsym, 1, vaddr, sym);
+}
+
+/* ---- DWARF pointer encodings, as used by .eh_frame_hdr and .eh_frame ---- */
+
+#define DW_EH_PE_omit	 0xff
+#define DW_EH_PE_absptr	 0x00
+#define DW_EH_PE_uleb128 0x01
+#define DW_EH_PE_udata2	 0x02
+#define DW_EH_PE_udata4	 0x03
+#define DW_EH_PE_udata8	 0x04
+#define DW_EH_PE_sleb128 0x09
+#define DW_EH_PE_sdata2	 0x0a
+#define DW_EH_PE_sdata4	 0x0b
+#define DW_EH_PE_sdata8	 0x0c
+#define DW_EH_PE_pcrel	 0x10
+#define DW_EH_PE_datarel 0x30
+
+/* A cursor over mapped bytes that knows the vaddr of what it reads. */
+struct cur {
+	const unsigned char *p, *end;
+	uint64_t vaddr; /* of *p */
+	int bad;
+};
+
+static void cur_skip(struct cur *c, size_t n)
+{
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = 1;
+		c->p = c->end;
+		return;
+	}
+	c->p += n;
+	c->vaddr += n;
+}
+
+static uint64_t cur_u(struct cur *c, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = 1;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)c->p[i] << (8 * i);
+	cur_skip(c, n);
+	return v;
+}
+
+static uint64_t cur_uleb(struct cur *c)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	unsigned char b;
+
+	do {
+		b = (unsigned char)cur_u(c, 1);
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while ((b & 0x80) && !c->bad);
+	return v;
+}
+
+static int64_t cur_sleb(struct cur *c)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	unsigned char b;
+
+	do {
+		b = (unsigned char)cur_u(c, 1);
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while ((b & 0x80) && !c->bad);
+	if (shift < 64 && (b & 0x40))
+		v |= ~0ull << shift;
+	return (int64_t)v;
+}
+
+/* Reads one encoded pointer; datarel is relative to data_base. */
+static uint64_t cur_ptr(struct cur *c, unsigned enc, uint64_t data_base, int value_only)
+{
+	uint64_t at = c->vaddr, v;
+
+	if (enc == DW_EH_PE_omit)
+		return 0;
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr: v = cur_u(c, 8); break;
+	case DW_EH_PE_uleb128: v = cur_uleb(c); break;
+	case DW_EH_PE_udata2: v = cur_u(c, 2); break;
+	case DW_EH_PE_udata4: v = cur_u(c, 4); break;
+	case DW_EH_PE_udata8: v = cur_u(c, 8); break;
+	case DW_EH_PE_sleb128: v = (uint64_t)cur_sleb(c); break;
+	case DW_EH_PE_sdata2: v = (uint64_t)(int64_t)(int16_t)cur_u(c, 2); break;
+	case DW_EH_PE_sdata4: v = (uint64_t)(int64_t)(int32_t)cur_u(c, 4); break;
+	case DW_EH_PE_sdata8: v = cur_u(c, 8); break;
+	default: c->bad = 1; return 0;
+	}
+	if (value_only)
+		return v;
+	switch (enc & 0x70) {
+	case 0: break;
+	case DW_EH_PE_pcrel: v += at; break;
+	case DW_EH_PE_datarel: v += data_base; break;
+	default: c->bad = 1; return 0; /* textrel/funcrel: not used on x86-64 Linux */
+	}
+	if (enc & 0x80) /* indirect: never for FDE addresses */
+		c->bad = 1;
+	return v;
+}
+
+static int cur_at(const struct elf_file *ef, uint64_t vaddr, struct cur *c)
+{
+	const unsigned char *p = elf_file__ptr(ef, vaddr, 1);
+	size_t i;
+
+	if (!p)
+		return -ENOENT;
+	/* Bound the cursor by the end of the segment's file bytes. */
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct elf_segment *s = &ef->segs[i];
+
+		if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz) {
+			c->p = p;
+			c->end = ef->img + s->offset + s->filesz;
+			if (c->end > ef->img + ef->size)
+				c->end = ef->img + ef->size;
+			c->vaddr = vaddr;
+			c->bad = 0;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* FDE pointer encoding from a CIE's "zR" augmentation; absptr if none. */
+static int cie_fde_enc(const struct elf_file *ef, uint64_t cie, unsigned *enc)
+{
+	struct cur c;
+	uint64_t len;
+	const char *aug;
+	unsigned version;
+	size_t i;
+
+	if (cur_at(ef, cie, &c))
+		return -ENOENT;
+	len = cur_u(&c, 4);
+	if (len == 0xffffffff)
+		cur_u(&c, 8);
+	if (cur_u(&c, 4) != 0) /* CIE id is 0 in .eh_frame */
+		return -EINVAL;
+	version = (unsigned)cur_u(&c, 1);
+	aug = (const char *)c.p;
+	if (c.bad || !memchr(aug, 0, c.end - c.p))
+		return -EINVAL;
+	cur_skip(&c, strlen(aug) + 1);
+	if (strstr(aug, "eh"))
+		cur_u(&c, 8);
+	cur_uleb(&c);	/* code alignment */
+	cur_sleb(&c);	/* data alignment */
+	if (version == 1)
+		cur_u(&c, 1);
+	else
+		cur_uleb(&c); /* return address register */
+	*enc = DW_EH_PE_absptr;
+	if (aug[0] != 'z')
+		return c.bad ? -EINVAL : 0;
+	cur_uleb(&c); /* augmentation data length */
+	for (i = 1; aug[i] && !c.bad; i++) {
+		switch (aug[i]) {
+		case 'R':
+			*enc = (unsigned)cur_u(&c, 1);
+			return c.bad ? -EINVAL : 0;
+		case 'L':
+			cur_u(&c, 1);
+			break;
+		case 'P': {
+			unsigned penc = (unsigned)cur_u(&c, 1);
+
+			cur_ptr(&c, penc & 0x7f, 0, 1);
+			break;
+		}
+		case 'S':
+		case 'B':
+		case 'G':
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return c.bad ? -EINVAL : 0;
+}
+
+/* Most binaries have one or two CIEs: remember the last one parsed. */
+struct cie_cache {
+	uint64_t cie;
+	unsigned enc;
+	int valid;
+};
+
+/* pc_begin/pc_range of the FDE at fde.  Returns 0 or -EINVAL. */
+static int fde_range(const struct elf_file *ef, uint64_t fde, struct cie_cache *cc,
+		     struct elf_func_range *r)
+{
+	struct cur c;
+	uint64_t len, id_at, id, cie, begin, range;
+	unsigned enc;
+
+	if (cur_at(ef, fde, &c))
+		return -EINVAL;
+	len = cur_u(&c, 4);
+	if (len == 0xffffffff)
+		cur_u(&c, 8);
+	id_at = c.vaddr;
+	id = cur_u(&c, 4);
+	if (c.bad || id == 0)
+		return -EINVAL;
+	cie = id_at - id;
+	if (cc->valid && cc->cie == cie) {
+		enc = cc->enc;
+	} else {
+		if (cie_fde_enc(ef, cie, &enc))
+			return -EINVAL;
+		*cc = (struct cie_cache){ .cie = cie, .enc = enc, .valid = 1 };
+	}
+	begin = cur_ptr(&c, enc, 0, 0);
+	range = cur_ptr(&c, enc & 0x0f, 0, 1);
+	if (c.bad)
+		return -EINVAL;
+	r->start = begin;
+	r->end = begin + range;
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct elf_func_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int load_eh(struct elf_file *ef)
+{
+	struct cie_cache cc = { 0 };
+	struct elf_section hdr;
+	struct cur c;
+	unsigned version, ptr_enc, cnt_enc, tab_enc;
+	uint64_t cnt, i;
+
+	if (elf_file__section(ef, ".eh_frame_hdr", &hdr) || !hdr.data || !hdr.addr)
+		return -ENOENT;
+	if (cur_at(ef, hdr.addr, &c))
+		return -ENOENT;
+	version = (unsigned)cur_u(&c, 1);
+	ptr_enc = (unsigned)cur_u(&c, 1);
+	cnt_enc = (unsigned)cur_u(&c, 1);
+	tab_enc = (unsigned)cur_u(&c, 1);
+	if (version != 1 || tab_enc == DW_EH_PE_omit || cnt_enc == DW_EH_PE_omit)
+		return -ENOENT;
+	cur_ptr(&c, ptr_enc, hdr.addr, 0);
+	cnt = cur_ptr(&c, cnt_enc, hdr.addr, 0);
+	if (c.bad || cnt > hdr.size / 8)
+		return -ENOENT;
+	ef->eh = calloc(cnt ? cnt : 1, sizeof(*ef->eh));
+	if (!ef->eh)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++) {
+		uint64_t start = cur_ptr(&c, tab_enc, hdr.addr, 0);
+		uint64_t fde = cur_ptr(&c, tab_enc, hdr.addr, 0);
+		struct elf_func_range r;
+
+		if (c.bad)
+			break;
+		/*
+		 * The table gives the start; the FDE gives the length.  An FDE we
+		 * cannot parse is dropped: a function without a known end is not
+		 * one we may disassemble.
+		 */
+		if (fde_range(ef, fde, &cc, &r) || r.start != start || r.end <= r.start)
+			continue;
+		ef->eh[ef->neh++] = r;
+	}
+	qsort(ef->eh, ef->neh, sizeof(*ef->eh), cmp_range);
+	return 0;
+}
+
+int elf_file__eh_funcs(struct elf_file *ef, const struct elf_func_range **funcs, size_t *cnt)
+{
+	if (!ef->eh_done) {
+		ef->eh_err = load_eh(ef);
+		ef->eh_done = 1;
+	}
+	if (ef->eh_err)
+		return ef->eh_err;
+	*funcs = ef->eh;
+	*cnt = ef->neh;
+	return 0;
+}
+
+int elf_file__func_containing(struct elf_file *ef, uint64_t vaddr, struct elf_func_range *fn)
+{
+	const struct elf_func_range *f;
+	struct elf_sym sym;
+	size_t cnt, lo, hi;
+
+	if (elf_file__func_symbol_at(ef, vaddr, &sym) == 0) {
+		fn->start = sym.value;
+		fn->end = sym.value + sym.size;
+		return 0;
+	}
+	if (elf_file__eh_funcs(ef, &f, &cnt))
+		return -ENOENT;
+	/* Last range starting at or below vaddr. */
+	lo = 0;
+	hi = cnt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || vaddr >= f[lo - 1].end)
+		return -ENOENT;
+	*fn = f[lo - 1];
+	return 0;
+}
+
+/* ---- relocations ---- */
+
+static int cmp_reloc(const void *a, const void *b)
+{
+	const struct elf_reloc *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int reloc_push(struct elf_file *ef, size_t *cap, struct elf_reloc r)
+{
+	if (ef->nrelocs == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		void *p = realloc(ef->relocs, ncap * sizeof(*ef->relocs));
+
+		if (!p)
+			return -ENOMEM;
+		ef->relocs = p;
+		*cap = ncap;
+	}
+	ef->relocs[ef->nrelocs++] = r;
+	return 0;
+}
+
+static int load_relocs(struct elf_file *ef)
+{
+	size_t i, j, cap = 0;
+	int err;
+
+	for (i = 1; i < ef->nsecs; i++) {
+		const struct elf_section *s = &ef->secs[i];
+
+		/* Dynamic relocations only: they live in SHF_ALLOC sections. */
+		if (!s->data || !(s->flags & SHF_ALLOC))
+			continue;
+		if (s->type == SHT_RELA) {
+			const Elf64_Rela *r = s->data;
+
+			for (j = 0; j < s->size / sizeof(*r); j++) {
+				unsigned type = ELF64_R_TYPE(r[j].r_info);
+				size_t symi = ELF64_R_SYM(r[j].r_info);
+				struct elf_reloc rel = { .offset = r[j].r_offset };
+
+				if (type == R_X86_64_RELATIVE) {
+					rel.value = (uint64_t)r[j].r_addend;
+					rel.rela_relative = 1;
+				} else if (type == R_X86_64_64 && symi && symi < ef->dynsym.cnt &&
+					   ef->dynsym.syms[symi].st_shndx != SHN_UNDEF) {
+					rel.value = ef->dynsym.syms[symi].st_value + r[j].r_addend;
+				} else {
+					continue;
+				}
+				err = reloc_push(ef, &cap, rel);
+				if (err)
+					return err;
+			}
+		} else if (s->type == SHT_RELR) {
+			/*
+			 * Packed relative relocations: an even word is an address,
+			 * an odd word a bitmap of the 63 words after the last one.
+			 * The addend is implicit: the bytes already in the file.
+			 */
+			const uint64_t *w = s->data;
+			uint64_t where = 0, v;
+
+			for (j = 0; j < s->size / 8; j++) {
+				unsigned b;
+
+				if (!(w[j] & 1)) {
+					where = w[j];
+					if (elf_file__read(ef, where, &v, 8) == 0) {
+						err = reloc_push(ef, &cap, (struct elf_reloc){ where, v, 0 });
+						if (err)
+							return err;
+					}
+					where += 8;
+					continue;
+				}
+				for (b = 1; b < 64; b++) {
+					uint64_t at = where + (b - 1) * 8;
+
+					if (!((w[j] >> b) & 1) || elf_file__read(ef, at, &v, 8))
+						continue;
+					err = reloc_push(ef, &cap, (struct elf_reloc){ at, v, 0 });
+					if (err)
+						return err;
+				}
+				where += 63 * 8;
+			}
+		}
+	}
+	qsort(ef->relocs, ef->nrelocs, sizeof(*ef->relocs), cmp_reloc);
+	return 0;
+}
+
+static const struct elf_reloc *reloc_find(struct elf_file *ef, uint64_t vaddr)
+{
+	size_t lo = 0, hi;
+
+	if (!ef->relocs_done) {
+		if (load_relocs(ef)) {
+			free(ef->relocs);
+			ef->relocs = NULL;
+			ef->nrelocs = 0;
+		}
+		ef->relocs_done = 1;
+	}
+	hi = ef->nrelocs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ef->relocs[mid].offset == vaddr)
+			return &ef->relocs[mid];
+		if (ef->relocs[mid].offset < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int elf_file__relative_addend(struct elf_file *ef, uint64_t vaddr, uint64_t *addend)
+{
+	const struct elf_reloc *r = reloc_find(ef, vaddr);
+
+	if (!r || !r->rela_relative)
+		return -ENOENT;
+	*addend = r->value;
+	return 0;
+}
+
+int elf_file__read_ptr(struct elf_file *ef, uint64_t vaddr, uint64_t *val)
+{
+	const struct elf_reloc *r = reloc_find(ef, vaddr);
+
+	if (r) {
+		*val = r->value;
+		return 0;
+	}
+	if (ef->type == ET_DYN)
+		return -ENOENT;
+	return elf_file__read(ef, vaddr, val, 8);
+}
+
+/* ---- stapsdt notes ---- */
+
+#define STAPSDT_NOTE_TYPE 3
+
+int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes, size_t *cnt)
+{
+	struct elf_usdt_note *arr = NULL;
+	size_t n = 0, cap = 0, i;
+	uint64_t base_addr = 0;
+	struct elf_section base;
+
+	*notes = NULL;
+	*cnt = 0;
+	if (elf_file__section(ef, ".stapsdt.base", &base) == 0)
+		base_addr = base.addr;
+
+	for (i = 1; i < ef->nsecs; i++) {
+		const struct elf_section *s = &ef->secs[i];
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+
+		if (s->type != SHT_NOTE || strcmp(s->name, ".note.stapsdt") != 0)
+			continue;
+		data = elf_getdata(elf_getscn(ef->elf, i), NULL);
+		if (!data)
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *d = (const char *)data->d_buf + desc_off;
+			const char *end = d + nh.n_descsz, *prov, *name, *args;
+			struct elf_usdt_note u;
+
+			if (nh.n_type != STAPSDT_NOTE_TYPE || nh.n_namesz != sizeof("stapsdt") ||
+			    memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) != 0 ||
+			    nh.n_descsz < 3 * 8 + 3)
+				continue;
+			memcpy(&u.pc, d, 8);
+			memcpy(&u.base, d + 8, 8);
+			memcpy(&u.sema, d + 16, 8);
+			prov = d + 24;
+			name = memchr(prov, 0, end - prov);
+			if (!name++ || name >= end)
+				continue;
+			args = memchr(name, 0, end - name);
+			if (!args++ || args >= end || !memchr(args, 0, end - args))
+				continue;
+			u.provider = prov;
+			u.name = name;
+			u.args = args;
+			/*
+			 * Prelink moves the loaded image but not the (non-alloc)
+			 * notes; .stapsdt.base tells how far.  libbpf applies it
+			 * to the pc only; it moves the semaphore by the same
+			 * amount, so apply it to both (a no-op when not prelinked).
+			 */
+			if (base_addr && u.base) {
+				u.pc += base_addr - u.base;
+				if (u.sema)
+					u.sema += base_addr - u.base;
+			}
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				void *p = realloc(arr, ncap * sizeof(*arr));
+
+				if (!p) {
+					free(arr);
+					return -ENOMEM;
+				}
+				arr = p;
+				cap = ncap;
+			}
+			arr[n++] = u;
+		}
+	}
+	*notes = arr;
+	*cnt = n;
+	return 0;
+}

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * jsonw.c - the streaming JSON writer behind -j, and the Python-repr float
+ * formatting both renderers use.
+ *
+ * The writer keeps one "first value here" flag per open container and places
+ * ", " itself, so a caller cannot produce a stray or missing comma.  Whatever
+ * bytes a string holds, the output is valid JSON (see jsonw.h for how control
+ * bytes and invalid UTF-8 are written).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "escape.h"
+#include "jsonw.h"
+
+struct jsonw {
+	FILE *f;
+	unsigned depth;	  /* containers open and written */
+	unsigned dropped; /* containers open beyond JSONW_MAX_DEPTH (not written) */
+	bool after_key;	  /* the next value follows "key": */
+	bool first[JSONW_MAX_DEPTH + 1];
+};
+
+static const char hex[] = "0123456789abcdef";
+
+struct jsonw *jsonw__new(FILE *f)
+{
+	struct jsonw *w;
+
+	if (!f) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->f = f;
+	return w;
+}
+
+void jsonw__free(struct jsonw *w)
+{
+	free(w);
+}
+
+/* Writes the separator a value needs here; false if the value is to be dropped. */
+static bool begin_value(struct jsonw *w)
+{
+	if (w->dropped)
+		return false;
+	if (w->after_key) {
+		w->after_key = false;
+		return true;
+	}
+	if (w->depth > 0) {
+		if (!w->first[w->depth])
+			fputs(", ", w->f);
+		w->first[w->depth] = false;
+	}
+	return true;
+}
+
+static void start(struct jsonw *w, char open)
+{
+	if (w->dropped) {
+		w->dropped++;
+		return;
+	}
+	begin_value(w);
+	if (w->depth >= JSONW_MAX_DEPTH) {
+		/* too deep: keep the slot filled so the output stays valid */
+		fputs("null", w->f);
+		w->dropped = 1;
+		return;
+	}
+	putc_unlocked(open, w->f);
+	w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void end(struct jsonw *w, char close)
+{
+	if (w->dropped) {
+		w->dropped--;
+		return;
+	}
+	if (!w->depth)
+		return; /* unbalanced: writing it would make invalid JSON */
+	w->after_key = false;
+	putc_unlocked(close, w->f);
+	w->depth--;
+}
+
+void jsonw_start_object(struct jsonw *w)
+{
+	start(w, '{');
+}
+
+void jsonw_end_object(struct jsonw *w)
+{
+	end(w, '}');
+}
+
+void jsonw_start_array(struct jsonw *w)
+{
+	start(w, '[');
+}
+
+void jsonw_end_array(struct jsonw *w)
+{
+	end(w, ']');
+}
+
+static void put_u4(FILE *f, uint32_t v)
+{
+	putc_unlocked('\\', f);
+	putc_unlocked('u', f);
+	putc_unlocked(hex[v >> 12 & 0xf], f);
+	putc_unlocked(hex[v >> 8 & 0xf], f);
+	putc_unlocked(hex[v >> 4 & 0xf], f);
+	putc_unlocked(hex[v & 0xf], f);
+}
+
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+static void put_ascii(FILE *f, unsigned char c)
+{
+	if (c == '"' || c == '\\') {
+		putc_unlocked('\\', f);
+		putc_unlocked(c, f);
+	} else if (c < 0x20 || c == 0x7f) {
+		put_u4(f, c);
+	} else {
+		putc_unlocked(c, f);
+	}
+}
+
+/* A code point that is valid Unicode scalar value >= 0x80. */
+static void put_cp(FILE *f, uint32_t cp)
+{
+	unsigned char u[4];
+
+	if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
+		put_u4(f, cp);
+	else
+		fwrite(u, 1, utf8_encode(cp, u), f);
+}
+
+static void put_bytes(FILE *f, const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	putc_unlocked('"', f);
+	while (i < len) {
+		size_t run = i, n;
+		uint32_t cp;
+
+		while (run < len && plain(s[run]))
+			run++;
+		if (run > i) {
+			fwrite(s + i, 1, run - i, f);
+			i = run;
+			continue;
+		}
+		if (s[i] < 0x80) {
+			put_ascii(f, s[i++]);
+			continue;
+		}
+		n = utf8_decode(s + i, len - i, &cp);
+		if (!n) {
+			put_u4(f, s[i++]); /* invalid: the byte's latin-1 reading */
+			continue;
+		}
+		put_cp(f, cp);
+		i += n;
+	}
+	putc_unlocked('"', f);
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	if (!begin_value(w))
+		return;
+	put_bytes(w->f, (const unsigned char *)key, strlen(key));
+	fputs(": ", w->f);
+	w->after_key = true;
+}
+
+void jsonw_string(struct jsonw *w, const void *data, size_t len)
+{
+	if (begin_value(w))
+		put_bytes(w->f, data, len);
+}
+
+void jsonw_cstring(struct jsonw *w, const char *s)
+{
+	jsonw_string(w, s, strlen(s));
+}
+
+void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned width)
+{
+	const unsigned char *s = data;
+	size_t i;
+
+	if (!begin_value(w))
+		return;
+	if (width != 2 && width != 4)
+		width = 1;
+	putc_unlocked('"', w->f);
+	for (i = 0; i + width <= len; i += width) {
+		uint32_t cp;
+		uint16_t c2;
+
+		if (width == 1) {
+			cp = s[i];
+		} else if (width == 2) {
+			memcpy(&c2, s + i, 2);
+			cp = c2;
+		} else {
+			memcpy(&cp, s + i, 4);
+		}
+		if (cp < 0x80)
+			put_ascii(w->f, cp);
+		else if (cp >= 0xd800 && cp <= 0xdfff)
+			put_u4(w->f, cp);
+		else if (cp > 0x10ffff)
+			put_u4(w->f, 0xfffd);
+		else
+			put_cp(w->f, cp);
+	}
+	putc_unlocked('"', w->f);
+}
+
+void jsonw_int(struct jsonw *w, int64_t v)
+{
+	if (begin_value(w))
+		fprintf(w->f, "%" PRId64, v);
+}
+
+void jsonw_uint(struct jsonw *w, uint64_t v)
+{
+	if (begin_value(w))
+		fprintf(w->f, "%" PRIu64, v);
+}
+
+void jsonw_double(struct jsonw *w, double v)
+{
+	char buf[JSONW_DOUBLE_MAX];
+	size_t n = jsonw_format_double(v, buf, sizeof(buf));
+
+	if (!isfinite(v)) {
+		jsonw_string(w, buf, n);
+		return;
+	}
+	if (begin_value(w))
+		fwrite(buf, 1, n, w->f);
+}
+
+void jsonw_bool(struct jsonw *w, bool v)
+{
+	if (begin_value(w))
+		fputs(v ? "true" : "false", w->f);
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	if (begin_value(w))
+		fputs("null", w->f);
+}
+
+void jsonw_raw(struct jsonw *w, const char *literal)
+{
+	if (begin_value(w))
+		fputs(literal, w->f);
+}
+
+void jsonw_end_line(struct jsonw *w)
+{
+	putc_unlocked('\n', w->f);
+	w->depth = 0;
+	w->dropped = 0;
+	w->after_key = false;
+}
+
+size_t jsonw_format_double(double v, char *buf, size_t size)
+{
+	char tmp[40], dig[24], out[48];
+	int prec, exp, decpt, ndig = 0, n = 0, i;
+	const char *p;
+	bool neg;
+
+	if (isnan(v))
+		return snprintf(buf, size, "nan");
+	if (isinf(v))
+		return snprintf(buf, size, v < 0 ? "-inf" : "inf");
+	if (v == 0)
+		return snprintf(buf, size, signbit(v) ? "-0.0" : "0.0");
+
+	/*
+	 * Shortest round trip: the first precision whose correctly rounded digits
+	 * read back as v (17 significant digits always do).  strtod() and "%e"
+	 * share the locale's decimal point, so the round trip holds under any
+	 * LC_NUMERIC; the digits are taken out by hand below.
+	 */
+	for (prec = 0; prec < 16; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	if (prec == 16)
+		snprintf(tmp, sizeof(tmp), "%.16e", v);
+
+	p = tmp;
+	neg = *p == '-';
+	if (neg)
+		p++;
+	for (; *p && *p != 'e' && *p != 'E'; p++)
+		if (*p >= '0' && *p <= '9' && ndig < (int)sizeof(dig) - 1)
+			dig[ndig++] = *p;
+	exp = *p ? atoi(p + 1) : 0;
+	while (ndig > 1 && dig[ndig - 1] == '0')
+		ndig--;
+	dig[ndig] = '\0';
+	decpt = exp + 1; /* value = 0.DIGITS * 10^decpt */
+
+	if (neg)
+		out[n++] = '-';
+	if (decpt <= -4 || decpt > 16) {
+		/* as Python: d[.ddd]e+XX, at least two exponent digits */
+		out[n++] = dig[0];
+		if (ndig > 1) {
+			out[n++] = '.';
+			for (i = 1; i < ndig; i++)
+				out[n++] = dig[i];
+		}
+		n += snprintf(out + n, sizeof(out) - n, "e%c%02d", exp < 0 ? '-' : '+',
+			      exp < 0 ? -exp : exp);
+	} else if (decpt <= 0) {
+		out[n++] = '0';
+		out[n++] = '.';
+		for (i = 0; i < -decpt; i++)
+			out[n++] = '0';
+		for (i = 0; i < ndig; i++)
+			out[n++] = dig[i];
+	} else {
+		for (i = 0; i < ndig || i < decpt; i++) {
+			if (i == decpt)
+				out[n++] = '.';
+			out[n++] = i < ndig ? dig[i] : '0';
+		}
+		if (decpt >= ndig) {
+			out[n++] = '.';
+			out[n++] = '0';
+		}
+	}
+	out[n] = '\0';
+	return snprintf(buf, size, "%s", out);
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * out_text.c - the output object (output.h) and its text renderer: one line
+ * per event, arguments shown as Python's repr() would show them, every string
+ * escaped losslessly through escape.h.  With opts->json the same object hands
+ * each event to out_json.c instead; the choice is made once, in output__new().
+ *
+ * Big ints are converted here too (pylong_to_decimal(), also used by the JSON
+ * renderer), and floats are formatted by jsonw_format_double(), so that text
+ * and JSON print the same digits.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "escape.h"
+#include "events.h"
+#include "jsonw.h"
+#include "output.h"
+
+struct output {
+	struct output_opts opts;
+	struct json_out *json; /* JSON Lines instead of text */
+	int64_t hms_sec;       /* the second hms[] was formatted for */
+	char hms[16];	       /* "HH:MM:SS" of hms_sec, local time */
+};
+
+struct output *output__new(const struct output_opts *opts)
+{
+	struct output *o;
+
+	if (!opts || !opts->f) {
+		errno = EINVAL;
+		return NULL;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->opts = *opts;
+	o->hms_sec = INT64_MIN;
+	if (opts->json) {
+		o->json = json_out__new(opts);
+		if (!o->json) {
+			free(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+void output__free(struct output *o)
+{
+	if (!o)
+		return;
+	json_out__free(o->json);
+	free(o);
+}
+
+int output__flush(struct output *o)
+{
+	if (fflush(o->opts.f) || ferror(o->opts.f))
+		return -(errno ? errno : EIO);
+	return 0;
+}
+
+size_t pylong_to_decimal(const uint32_t *digits, unsigned ndigits, int neg, char *buf,
+			 size_t size)
+{
+	uint32_t tmp[PYLONG_MAX_DIGITS];
+	size_t n = 0, i, j;
+
+	if (!size)
+		return 0;
+	if (ndigits > PYLONG_MAX_DIGITS)
+		goto fail;
+	while (ndigits && !digits[ndigits - 1])
+		ndigits--;
+	if (!ndigits) {
+		if (size < 2)
+			goto fail;
+		memcpy(buf, "0", 2);
+		return 1;
+	}
+	memcpy(tmp, digits, ndigits * sizeof(*tmp));
+	/*
+	 * Repeated division by 10^9, most significant digit first; the decimal
+	 * digits come out least significant first and are reversed at the end.
+	 * rem < 10^9 and a digit < 2^32 keep rem * 2^30 + digit below 2^64, so
+	 * even unnormalised digits give the right value.
+	 */
+	while (ndigits) {
+		uint64_t rem = 0;
+		int k;
+
+		for (i = ndigits; i-- > 0;) {
+			uint64_t cur = (rem << 30) + tmp[i];
+
+			tmp[i] = cur / 1000000000u;
+			rem = cur % 1000000000u;
+		}
+		while (ndigits && !tmp[ndigits - 1])
+			ndigits--;
+		for (k = 0; k < 9 && (ndigits || rem); k++) {
+			if (n + 1 >= size)
+				goto fail;
+			buf[n++] = '0' + rem % 10;
+			rem /= 10;
+		}
+	}
+	if (neg) {
+		if (n + 1 >= size)
+			goto fail;
+		buf[n++] = '-';
+	}
+	for (i = 0, j = n - 1; i < j; i++, j--) {
+		char c = buf[i];
+
+		buf[i] = buf[j];
+		buf[j] = c;
+	}
+	buf[n] = '\0';
+	return n;
+fail:
+	buf[0] = '\0';
+	return 0;
+}
+
+static void text_value(FILE *f, const struct pa_value *v);
+
+/* (a, b), (a,), [a, b]; ", ..." when items were left out. */
+static void text_items(FILE *f, const struct pa_value *v, char open, char close)
+{
+	unsigned i;
+	bool cut = value_truncated(v);
+
+	putc_unlocked(open, f);
+	for (i = 0; i < v->nitems; i++) {
+		if (i)
+			fputs(", ", f);
+		text_value(f, &v->items[i]);
+	}
+	if (cut)
+		fputs(v->nitems ? ", ..." : "...", f);
+	else if (v->kind == PA_V_TUPLE && v->nitems == 1)
+		putc_unlocked(',', f);
+	putc_unlocked(close, f);
+}
+
+static void text_pylong(FILE *f, const struct pa_value *v)
+{
+	uint32_t d[PA_MAX_DIGITS];
+	char buf[PYLONG_DECIMAL_SIZE(PA_MAX_DIGITS)];
+	unsigned n = v->len / 4;
+
+	if (value_truncated(v) || n > PA_MAX_DIGITS) {
+		/* only the low digits were read: no honest decimal to show */
+		fprintf(f, "<int, ~%" PRIu64 " bits>", v->full * 30);
+		return;
+	}
+	memcpy(d, v->data, n * 4);
+	pylong_to_decimal(d, n, v->flags & PA_VF_NEG, buf, sizeof(buf));
+	fputs(buf, f);
+}
+
+static void text_value(FILE *f, const struct pa_value *v)
+{
+	char buf[JSONW_DOUBLE_MAX];
+	int64_t i64;
+	uint64_t u64;
+	double d;
+
+	switch (v->kind) {
+	case PA_V_NONE:
+		fputs("None", f);
+		return;
+	case PA_V_BOOL:
+		fputs(v->aux ? "True" : "False", f);
+		return;
+	case PA_V_INT:
+		memcpy(&i64, v->data, 8);
+		fprintf(f, "%" PRId64, i64);
+		return;
+	case PA_V_UINT:
+		memcpy(&u64, v->data, 8);
+		fprintf(f, "%" PRIu64, u64);
+		return;
+	case PA_V_PYLONG:
+		text_pylong(f, v);
+		return;
+	case PA_V_FLOAT:
+		memcpy(&d, v->data, 8);
+		jsonw_format_double(d, buf, sizeof(buf));
+		fputs(buf, f);
+		return;
+	case PA_V_STR:
+		putc_unlocked('\'', f);
+		escape_ucs(f, v->data, v->len, v->aux, '\'');
+		putc_unlocked('\'', f);
+		break;
+	case PA_V_WSTR:
+		putc_unlocked('\'', f);
+		escape_ucs(f, v->data, v->len, 4, '\'');
+		putc_unlocked('\'', f);
+		break;
+	case PA_V_CSTR:
+		putc_unlocked('\'', f);
+		escape_text(f, v->data, v->len, '\'');
+		putc_unlocked('\'', f);
+		break;
+	case PA_V_BYTES:
+		fputs("b'", f);
+		escape_bytes(f, v->data, v->len, '\'');
+		putc_unlocked('\'', f);
+		break;
+	case PA_V_BYTEARRAY:
+		fputs("bytearray(b'", f);
+		escape_bytes(f, v->data, v->len, '\'');
+		fputs("')", f);
+		break;
+	case PA_V_TUPLE:
+		text_items(f, v, '(', ')');
+		return;
+	case PA_V_LIST:
+		text_items(f, v, '[', ']');
+		return;
+	case PA_V_DICT:
+		fprintf(f, "<dict len=%" PRIu64 ">", v->full);
+		return;
+	case PA_V_OTHER:
+		putc_unlocked('<', f);
+		escape_text(f, v->data, v->len, 0);
+		if (v->flags & PA_VF_TRUNC)
+			fputs("...", f);
+		fputs(" object>", f);
+		return;
+	default: /* PA_V_UNREADABLE */
+		fputs("<?>", f);
+		return;
+	}
+	if (value_truncated(v))
+		fputs("...", f);
+}
+
+static void text_name(FILE *f, const struct pa_value *name)
+{
+	if (name->kind == PA_V_STR)
+		escape_ucs(f, name->data, name->len, name->aux, 0);
+	else
+		escape_text(f, name->data, name->len, 0);
+}
+
+static void text_time(struct output *o, const struct audit_event *ev)
+{
+	int64_t ns = output_wall_ns(&o->opts, ev), sec;
+	int64_t sub = ns % 1000000000;
+
+	if (sub < 0)
+		sub += 1000000000;
+	sec = (ns - sub) / 1000000000;
+	if (sec != o->hms_sec) {
+		time_t t = sec;
+		struct tm tm;
+
+		if (!localtime_r(&t, &tm) || !strftime(o->hms, sizeof(o->hms), "%H:%M:%S", &tm))
+			strcpy(o->hms, "??:??:??");
+		o->hms_sec = sec;
+	}
+	fprintf(o->opts.f, "%s.%06u ", o->hms, (unsigned)(sub / 1000));
+}
+
+static void text_event(struct output *o, const struct audit_event *ev)
+{
+	FILE *f = o->opts.f;
+	const struct event_info *info = NULL;
+	char name[PA_NAME_MAX * 4 + 1], argname[64];
+	unsigned i;
+
+	text_time(o, ev);
+	escape_text(f, ev->comm, strlen(ev->comm), 0);
+	fprintf(f, "[%u/%u] ", ev->pid, ev->tid);
+	text_name(f, &ev->name);
+	putc_unlocked('(', f);
+	if (ev->nargs && value_to_utf8(&ev->name, name, sizeof(name)) < sizeof(name))
+		info = event_lookup_args(name);
+	for (i = 0; i < ev->nargs; i++) {
+		if (i)
+			fputs(", ", f);
+		if (event_info_arg_name(info, i, argname, sizeof(argname))) {
+			fputs(argname, f);
+			putc_unlocked('=', f);
+		}
+		text_value(f, &ev->args[i]);
+	}
+	if ((ev->flags & (PA_EV_ARGS_TRUNC | PA_EV_FMT_UNSUPPORTED)) || ev->nargs < ev->nargs_total)
+		fputs(ev->nargs ? ", ..." : "...", f);
+	fputs(")\n", f);
+}
+
+int output__event(struct output *o, const struct audit_event *ev)
+{
+	errno = 0;
+	if (o->json) {
+		int err = json_out__event(o->json, ev);
+
+		if (err)
+			return err;
+	} else {
+		text_event(o, ev);
+	}
+	if (ferror(o->opts.f))
+		return -(errno ? errno : EIO);
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pyruntime.h - which CPython an ELF file holds and where to probe it: version
+ * (without running it), static executable or libpython, object layouts for
+ * the BPF decoder, the python:audit USDT notes and the uprobe route (call
+ * sites of sys_audit_tstate, PySys_Audit entry on 3.8, builtin sys.audit).
+ *
+ * Every probe address handed out has been checked to be an instruction
+ * boundary by disassembling its function from the start: a uprobe in the
+ * middle of an instruction would corrupt the traced program.
+ */
+#ifndef PA_PYRUNTIME_H
+#define PA_PYRUNTIME_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "pyaudit.h"
+
+#define PYBIN_MAX_USDT	 8
+#define PYBIN_MAX_UPROBE 16
+
+struct py_probe_point {
+	unsigned kind;		 /* enum pa_probe_kind */
+	uint64_t vaddr;		 /* ELF virtual address of the probed instruction */
+	uint64_t offset;	 /* file offset of it (what uprobes attach at) */
+	uint64_t ref_ctr_offset; /* USDT semaphore as a FILE offset, 0 if none */
+	unsigned reg0, reg1;	 /* USDT only: registers of arg0/arg1 (enum pa_reg) */
+	char what[64];		 /* "usdt python:audit #1", "call sys_audit_tstate in PySys_Audit" */
+};
+
+struct pybin {
+	char path[4096];
+	uint64_t dev, ino;	/* from fstat of the opened file */
+	unsigned version_hex;	/* PY_VERSION_HEX, 0 if unknown */
+	char version[24];	/* "3.11.2", "" if unknown */
+	int shared;		/* ET_DYN library (libpython) vs executable */
+	int pie;		/* ET_DYN executable */
+	int stripped;		/* no .symtab */
+	int free_threaded;
+	struct pa_layout layout; /* layout.flags = PA_LAYOUT_VALID only if known for sure */
+	char layout_src[64];	/* where the layout came from, or why it is not valid */
+	struct py_probe_point usdt[PYBIN_MAX_USDT];
+	int nusdt;		/* usable python:audit notes in usdt[] */
+	int usdt_total;		/* python:audit notes in the file, usable or not */
+	char usdt_gap[160];	/* notes that were skipped and why, "" if none */
+	struct py_probe_point uprobe[PYBIN_MAX_UPROBE];
+	int nuprobe;
+	int uprobe_complete;	/* 1 if the uprobe route sees every event */
+	char uprobe_gap[160];	/* if not complete: which events it cannot see and why */
+	char build[48];		/* e.g. "static exe, stripped, usdt", "shared lib, symbols" */
+};
+
+/*
+ * Inspects the ELF file at path (never runs it).  Returns 0 and *out (free
+ * with pybin__free), -ENOENT if the file defines no PySys_Audit in .dynsym
+ * (not a Python), -ENOEXEC if not a usable x86-64 ELF, -ENAMETOOLONG, -ENOMEM,
+ * or another -errno from opening or reading the file.  A Python whose probe
+ * points cannot all be found still returns 0: nusdt/nuprobe may be 0 and
+ * uprobe_gap says what is missing.
+ */
+int pybin__open(const char *path, struct pybin **out);
+void pybin__free(struct pybin *b); /* NULL is fine */
+
+/* Prints every field of b, one item a line, for --list and debugging. */
+void pybin__dump(const struct pybin *b, FILE *f);
+
+/*
+ * Fills *out with the object layout of a default (GIL) build of the given
+ * PY_VERSION_HEX (3.8 - 3.15).  Returns 0, or -ENOTSUP (and out->flags = 0)
+ * for other versions and for free-threaded builds.
+ */
+int pyruntime_layout(unsigned version_hex, int free_threaded, struct pa_layout *out);
+
+/*
+ * Parses the first two arguments of a USDT argument string such as
+ * "8@%rbx 8@%r15" into enum pa_reg values.  Returns 0, or -EINVAL if either is
+ * not a plain 8-byte general-purpose register (memory operands, constants,
+ * other sizes, %rsp).
+ */
+int pyruntime_usdt_regs(const char *args, unsigned *reg0, unsigned *reg1);
+
+/*
+ * Parses a version string ("3.9.18", "3.13.0rc2", "3.12.6+") into
+ * PY_VERSION_HEX.  Returns 0 or -EINVAL.
+ */
+int pyruntime_parse_version(const char *s, unsigned *hex);
+
+#endif

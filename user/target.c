@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * target.c - processes, their mapped executables, and the held child of
+ * `-- COMMAND`.
+ *
+ * The child is started under ptrace so that not one of its audit events runs
+ * before the probes are in: it stops after every exec (the interpreter may be
+ * the executable itself, as in Debian's static python3.X), and once a dynamic
+ * executable runs, after every executable mmap (libpython is mapped by ld.so,
+ * or later by dlopen).  As soon as a Python binary is probed it is detached and
+ * runs at full speed; the probes on a file apply to mappings made later too.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/ptrace.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "log.h"
+#include "target.h"
+
+int target_exec_files(pid_t pid, struct proc_file *out, int max)
+{
+	char path[64], line[4608];
+	FILE *f;
+	int n = 0, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, maj, min, ino;
+		char perms[8], file[4096];
+		struct proc_file pf;
+		struct stat st;
+		int pos = 0;
+
+		file[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %lx:%lx %lu %n", &start, &end, perms, &maj, &min,
+			   &ino, &pos) < 6)
+			continue;
+		if (perms[2] != 'x' || !ino)
+			continue;
+		snprintf(file, sizeof(file), "%s", line + pos);
+		file[strcspn(file, "\n")] = 0;
+		if (file[0] != '/')
+			continue; /* [vdso] and the like */
+		memset(&pf, 0, sizeof(pf));
+		pf.dev = makedev(maj, min);
+		pf.ino = ino;
+		for (i = 0; i < n; i++)
+			if (out[i].dev == pf.dev && out[i].ino == pf.ino)
+				break;
+		if (i < n)
+			continue;
+		snprintf(pf.name, sizeof(pf.name), "%s", file);
+		/*
+		 * map_files reaches the very inode mapped, even if the file was
+		 * replaced or deleted since, or lives under another root.
+		 */
+		snprintf(pf.path, sizeof(pf.path), "/proc/%d/map_files/%lx-%lx", pid, start, end);
+		if (stat(pf.path, &st) || st.st_ino != pf.ino) {
+			snprintf(pf.path, sizeof(pf.path), "/proc/%d/root", pid);
+			if (strlen(pf.path) + strlen(file) >= sizeof(pf.path))
+				continue;
+			strcat(pf.path, file);
+			if (stat(pf.path, &st) || st.st_ino != pf.ino)
+				continue;
+		}
+		pf.dev = st.st_dev;
+		if (n < max)
+			out[n++] = pf;
+	}
+	fclose(f);
+	return n;
+}
+
+int target_all_pids(pid_t **pids)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0, cap = 0;
+	pid_t *v = NULL;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		if (n == cap) {
+			void *p;
+
+			cap = cap ? cap * 2 : 256;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = p;
+		}
+		v[n++] = pid;
+	}
+	closedir(d);
+	*pids = v;
+	return n;
+}
+
+void target_comm(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, size - 1)) <= 0) {
+		snprintf(buf, size, "?");
+	} else {
+		buf[n] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+int target_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* ---- the held child ---------------------------------------------------------- */
+
+static int is_exec_mmap(pid_t pid)
+{
+	struct ptrace_syscall_info si;
+
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) <= 0)
+		return 0;
+	/* at exit we only know the result; the entry told us the call */
+	return si.op == PTRACE_SYSCALL_INFO_EXIT && !si.exit.is_error;
+}
+
+int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid), void *ctx, pid_t *child,
+		 int *ended, int *status)
+{
+	int st, pipefd[2], err = 0, after_exec = 0, in_mmap = 0;
+	pid_t pid;
+
+	*ended = 0;
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) == 0)
+			raise(SIGSTOP);
+		execvp(cmd[0], cmd);
+		err = errno;
+		if (write(pipefd[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	*child = pid;
+
+	if (waitpid(pid, &st, 0) < 0 || !WIFSTOPPED(st)) {
+		close(pipefd[0]);
+		return -ECHILD;
+	}
+	ptrace(PTRACE_SETOPTIONS, pid, 0,
+	       PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+
+	for (;;) {
+		int sig = 0, r;
+
+		if (waitpid(pid, &st, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			int cerr = 0;
+
+			/* an exec that failed reports its errno through the pipe */
+			if (read(pipefd[0], &cerr, sizeof(cerr)) == sizeof(cerr) && cerr) {
+				pa_err("%s: %s", cmd[0], strerror(cerr));
+				close(pipefd[0]);
+				*ended = 1;
+				*status = st;
+				return -cerr;
+			}
+			*ended = 1;
+			*status = st;
+			break;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			after_exec = 1;
+			r = found(ctx, pid);
+		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			struct ptrace_syscall_info si;
+
+			r = 0;
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0) {
+				if (si.op == PTRACE_SYSCALL_INFO_ENTRY)
+					in_mmap = (si.entry.nr == SYS_mmap || si.entry.nr == SYS_mprotect) &&
+						  (si.entry.args[2] & 4 /* PROT_EXEC */);
+				else if (in_mmap && is_exec_mmap(pid))
+					r = found(ctx, pid);
+			}
+		} else {
+			sig = WSTOPSIG(st);
+			r = 0;
+		}
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			err = r;
+			break;
+		}
+		if (r > 0) {
+			ptrace(PTRACE_DETACH, pid, 0, sig);
+			break;
+		}
+		ptrace(after_exec ? PTRACE_SYSCALL : PTRACE_CONT, pid, 0, sig);
+	}
+	close(pipefd[0]);
+	return err;
+}

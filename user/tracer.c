@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tracer.c - one tracing session from BPF load to exit status.
+ *
+ * It owns the skeleton (configured between open and load), the targets (-p,
+ * `-- COMMAND`, or every Python process), the poll loop over the ring buffer,
+ * target pidfds and timers, the drop counters and the signals.  Under
+ * `-- COMMAND` the command is held until its Python is probed (user/target.c),
+ * Ctrl-C that did not come from the terminal is forwarded to it, and its exit
+ * status becomes ours.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "agg.h"
+#include "attach.h"
+#include "decode.h"
+#include "events.h"
+#include "log.h"
+#include "output.h"
+#include "pyaudit.h"
+#include "pyaudit.skel.h"
+#include "pyruntime.h"
+#include "target.h"
+#include "tracer.h"
+
+#define MAX_FILES 512
+#define MMAP_RETRIES 200 /* x 5 ms: how long a new mapping may take to show in /proc */
+
+enum mode { MODE_PIDS, MODE_COMMAND, MODE_SYSTEM };
+
+struct watch {
+	pid_t pid;
+	int fd;
+	int gone;
+};
+
+struct mmap_pending {
+	pid_t pid;
+	uint64_t dev, ino;
+	int tries;
+};
+
+struct tracer {
+	const struct config *cfg;
+	enum mode mode;
+	struct pyaudit_bpf *skel;
+	struct ring_buffer *rb;
+	struct attacher *att;
+	struct output *out;
+	struct event_filter *filter;
+	struct agg *agg;
+	FILE *outf;
+	int epfd;
+	struct watch watch[CLI_MAX_PIDS + 1];
+	int nwatch;
+	pid_t child;
+	int child_ended, child_status;
+	struct mmap_pending *pend;
+	int npend, cap_pend;
+	uint64_t drops_seen[PA_DROP_NR];
+	uint64_t start_ns;
+	int64_t mono_to_real;
+	int out_error;
+	int nattached;	/* processes (or binaries, system-wide) probed */
+	struct audit_event ev;
+	struct proc_file files[MAX_FILES];
+};
+
+static volatile sig_atomic_t got_signal;
+static volatile pid_t forward_to;
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	got_signal = sig;
+	/*
+	 * A terminal's Ctrl-C reaches the command by itself (same process group,
+	 * si_code SI_KERNEL); a kill(2) aimed at us is passed on.
+	 */
+	if (forward_to > 0 && si->si_code != SI_KERNEL && si->si_pid != forward_to)
+		kill(forward_to, sig);
+}
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int64_t mono_to_real(void)
+{
+	struct timespec m, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	return (r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
+}
+
+/* ---- names and filters ------------------------------------------------------- */
+
+static void set_verdict(struct tracer *t, uint64_t hash, const char *name)
+{
+	__u32 v = event_filter__pass(t->filter, name) ? PA_VERDICT_PASS : PA_VERDICT_DROP;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.names), &hash, &v, BPF_ANY))
+		pa_dbg("names map: %s", strerror(errno));
+	if (t->agg)
+		agg__add_name(t->agg, hash, name);
+}
+
+/* Every name of the table gets its verdict before the first event. */
+static void seed_names(struct tracer *t)
+{
+	size_t i;
+
+	for (i = 0; i < audit_event_table_len; i++) {
+		const char *n = audit_event_table[i].name;
+
+		if (i && !strcmp(n, audit_event_table[i - 1].name))
+			continue;
+		set_verdict(t, pa_name_hash(n, strlen(n)), n);
+	}
+}
+
+/* ---- attaching ------------------------------------------------------------- */
+
+/*
+ * Probes every Python binary pid maps, for attach_pid (-1: every process).
+ * Returns how many Python binaries pid has (probed now or before), or -errno.
+ * For -p and the command, a binary whose requested route is missing is fatal.
+ */
+static int attach_process(struct tracer *t, pid_t pid, pid_t attach_pid, int strict)
+{
+	int i, n, found = 0, err;
+	char comm[32];
+
+	n = target_exec_files(pid, t->files, MAX_FILES);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		struct proc_file *f = &t->files[i];
+		struct attach_result res;
+		const char *why;
+
+		if (attacher__known_other(t->att, f->dev, f->ino))
+			continue;
+		err = attacher__add(t->att, f->path, attach_pid, &res, &why);
+		if (err == -ENOENT || err == -ENOEXEC) {
+			attacher__mark_other(t->att, f->dev, f->ino);
+			continue;
+		}
+		if (err == -ENOTSUP) {
+			if (strict) {
+				pa_err("PID %d: %s", pid, why);
+				return err;
+			}
+			pa_warn("PID %d: %s", pid, why);
+			attacher__mark_other(t->att, f->dev, f->ino);
+			continue;
+		}
+		if (err) {
+			if (!target_alive(pid))
+				return -ESRCH;
+			pa_err("PID %d: attaching to %s: %s", pid, f->name, strerror(-err));
+			if (strict)
+				return err;
+			continue;
+		}
+		found++;
+		if (res.already)
+			continue;
+		t->nattached++;
+		target_comm(pid, comm, sizeof(comm));
+		pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s%s", pid, comm,
+			res.bin->version[0] ? res.bin->version : "(version unknown)", res.route,
+			res.complete ? "complete" : "partial: ", res.complete ? "" : res.gap,
+			attach_pid == -1 ? " [" : "", attach_pid == -1 ? "every process]" : "");
+		if (log_verbose())
+			pa_dbg("  %s: %s, %d probes", f->name, res.bin->build, res.nlinks);
+	}
+	return found;
+}
+
+static int spawn_found(void *ctx, pid_t pid)
+{
+	struct tracer *t = ctx;
+	int n = attach_process(t, pid, pid, 1);
+
+	if (n == -ESRCH)
+		return 0;
+	return n < 0 ? n : n > 0;
+}
+
+static int watch_pid(struct tracer *t, pid_t pid)
+{
+	struct epoll_event ee = { .events = EPOLLIN };
+	int fd = pidfd_open(pid, 0);
+
+	if (fd < 0)
+		return -errno;
+	t->watch[t->nwatch].pid = pid;
+	t->watch[t->nwatch].fd = fd;
+	t->watch[t->nwatch].gone = 0;
+	ee.data.u64 = 1 + t->nwatch;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ee)) {
+		close(fd);
+		return -errno;
+	}
+	t->nwatch++;
+	return 0;
+}
+
+static int attach_pids(struct tracer *t)
+{
+	const struct config *cfg = t->cfg;
+	char exe[4096];
+	int i, n;
+
+	for (i = 0; i < cfg->npids; i++) {
+		pid_t pid = cfg->pids[i];
+
+		if (!target_alive(pid)) {
+			pa_err("-p %d: no such process", pid);
+			return -ESRCH;
+		}
+		n = attach_process(t, pid, pid, 1);
+		if (n == -ESRCH || (n >= 0 && !target_alive(pid))) {
+			pa_err("-p %d: the process exited while attaching", pid);
+			return -ESRCH;
+		}
+		if (n < 0)
+			return n;
+		if (n == 0) {
+			char path[64];
+			ssize_t len;
+
+			snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+			len = readlink(path, exe, sizeof(exe) - 1);
+			exe[len > 0 ? len : 0] = 0;
+			pa_err("-p %d: not a Python process (no audit hook in %s)", pid,
+			       len > 0 ? exe : "its executable files");
+			return -ENOENT;
+		}
+		if (watch_pid(t, pid)) {
+			pa_err("-p %d: the process exited while attaching", pid);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+/* Common install places, so that a Python started later is probed from its first event. */
+static const char *const known_pythons[] = {
+	"/usr/bin/python3*",
+	"/usr/local/bin/python3*",
+	"/usr/lib/x86_64-linux-gnu/libpython3*.so*",
+	"/usr/local/lib/libpython3*.so*",
+	"/opt/*/bin/python3*",
+	"/opt/*/lib/libpython3*.so*",
+	"/root/.pyenv/versions/*/bin/python3*",
+	"/root/.pyenv/versions/*/lib/libpython3*.so*",
+	"/home/*/.pyenv/versions/*/bin/python3*",
+	"/home/*/.pyenv/versions/*/lib/libpython3*.so*",
+	NULL,
+};
+
+#include <glob.h>
+#include <sys/stat.h>
+
+static void attach_known_files(struct tracer *t)
+{
+	int i;
+	size_t j;
+
+	for (i = 0; known_pythons[i]; i++) {
+		glob_t g;
+
+		if (glob(known_pythons[i], 0, NULL, &g))
+			continue;
+		for (j = 0; j < g.gl_pathc; j++) {
+			struct attach_result res;
+			const char *why;
+			struct stat st;
+			int err;
+
+			if (stat(g.gl_pathv[j], &st) || !S_ISREG(st.st_mode) ||
+			    attacher__known_other(t->att, st.st_dev, st.st_ino))
+				continue;
+			err = attacher__add(t->att, g.gl_pathv[j], -1, &res, &why);
+			if (err) {
+				attacher__mark_other(t->att, st.st_dev, st.st_ino);
+				continue;
+			}
+			if (!res.already) {
+				t->nattached++;
+				pa_dbg("%s: CPython %s, route %s, coverage %s", g.gl_pathv[j],
+				       res.bin->version, res.route,
+				       res.complete ? "complete" : "partial");
+			}
+		}
+		globfree(&g);
+	}
+}
+
+static int attach_system(struct tracer *t)
+{
+	pid_t *pids = NULL, self = getpid();
+	int i, n = target_all_pids(&pids);
+
+	if (n < 0) {
+		pa_err("reading /proc: %s", strerror(-n));
+		return n;
+	}
+	for (i = 0; i < n; i++)
+		if (pids[i] != self)
+			attach_process(t, pids[i], -1, 0);
+	free(pids);
+	attach_known_files(t);
+	return 0;
+}
+
+/* A new executable mapping somewhere (system-wide): is it a Python we lack? */
+static void queue_mmap(struct tracer *t, const struct pa_exec_rec *r)
+{
+	uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff);
+
+	if (attacher__known_other(t->att, dev, r->ino))
+		return;
+	if (t->npend == t->cap_pend) {
+		int cap = t->cap_pend ? t->cap_pend * 2 : 64;
+		void *p = realloc(t->pend, cap * sizeof(*t->pend));
+
+		if (!p)
+			return;
+		t->pend = p;
+		t->cap_pend = cap;
+	}
+	t->pend[t->npend].pid = r->pid;
+	t->pend[t->npend].dev = dev;
+	t->pend[t->npend].ino = r->ino;
+	t->pend[t->npend].tries = 0;
+	t->npend++;
+}
+
+static void handle_pending_mmaps(struct tracer *t)
+{
+	int i, j, n;
+
+	for (i = 0; i < t->npend; i++) {
+		struct mmap_pending *p = &t->pend[i];
+		int done = 0;
+
+		n = target_exec_files(p->pid, t->files, MAX_FILES);
+		if (n < 0) {
+			done = 1; /* the process is gone; the file is seen again when mapped again */
+		} else {
+			for (j = 0; j < n; j++) {
+				if (t->files[j].ino != p->ino)
+					continue;
+				attach_process(t, p->pid, -1, 0);
+				done = 1;
+				break;
+			}
+		}
+		if (!done && ++p->tries < MMAP_RETRIES)
+			continue;
+		t->pend[i--] = t->pend[--t->npend];
+	}
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	const struct pa_rec_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->kind) {
+	case PA_REC_EVENT:
+		if (decode_event(data, size, &t->ev)) {
+			pa_dbg("dropping a malformed record of %zu bytes", size);
+			return 0;
+		}
+		if (t->ev.flags & PA_EV_NAME_PENDING) {
+			char name[PA_NAME_MAX * 4 + 1];
+
+			value_to_utf8(&t->ev.name, name, sizeof(name));
+			if (!event_filter__pass(t->filter, name))
+				return 0;
+		}
+		if (output__event(t->out, &t->ev)) {
+			t->out_error = errno ? errno : EIO;
+			return -1;
+		}
+		return 0;
+	case PA_REC_NAME: {
+		const struct pa_name_rec *r = data;
+		struct audit_event tmp;
+		char name[PA_NAME_MAX * 4 + 1];
+		struct pa_value v;
+
+		if (size < sizeof(*r) + sizeof(struct pa_val))
+			return 0;
+		memset(&v, 0, sizeof(v));
+		{
+			const struct pa_val *pv = (const void *)(r + 1);
+
+			if (pv->len > size - sizeof(*r) - sizeof(*pv) || pv->len > PA_NAME_MAX)
+				return 0;
+			v.kind = pv->kind;
+			v.aux = pv->aux;
+			v.len = pv->len;
+			v.data = (const uint8_t *)(pv + 1);
+		}
+		(void)tmp;
+		value_to_utf8(&v, name, sizeof(name));
+		set_verdict(t, r->name_hash, name);
+		return 0;
+	}
+	case PA_REC_MMAP:
+		if (size >= sizeof(struct pa_exec_rec))
+			queue_mmap(t, data);
+		return 0;
+	}
+	return 0;
+}
+
+static void check_drops(struct tracer *t, int final)
+{
+	uint64_t d = t->skel->bss->drops[PA_DROP_RINGBUF];
+	uint64_t m = t->skel->bss->drops[PA_DROP_NAME_MAP];
+
+	if (!final && d > t->drops_seen[PA_DROP_RINGBUF])
+		pa_warn("lost %llu events (ring buffer full); try a larger --ringbuf-size",
+			(unsigned long long)(d - t->drops_seen[PA_DROP_RINGBUF]));
+	if (!final && m > t->drops_seen[PA_DROP_NAME_MAP])
+		pa_warn("%llu events with names the kernel could not remember (names map full): "
+			"filtered in userspace",
+			(unsigned long long)(m - t->drops_seen[PA_DROP_NAME_MAP]));
+	t->drops_seen[PA_DROP_RINGBUF] = d;
+	t->drops_seen[PA_DROP_NAME_MAP] = m;
+	if (final && d)
+		pa_warn("lost %llu events in all (ring buffer full); try a larger --ringbuf-size",
+			(unsigned long long)d);
+}
+
+/* ---- open / run / close ------------------------------------------------------ */
+
+int tracer__open(const struct config *cfg, struct tracer **out)
+{
+	struct tracer *t = calloc(1, sizeof(*t));
+	struct output_opts oo = {};
+	int err;
+
+	*out = NULL;
+	if (!t) {
+		pa_err("out of memory");
+		return -ENOMEM;
+	}
+	t->cfg = cfg;
+	t->epfd = -1;
+	t->mode = cfg->command ? MODE_COMMAND : cfg->npids ? MODE_PIDS : MODE_SYSTEM;
+	libbpf_set_print(log_libbpf);
+
+	if (cfg->output_path) {
+		t->outf = fopen(cfg->output_path, "we");
+		if (!t->outf) {
+			pa_err("-o %s: %s", cfg->output_path, strerror(errno));
+			err = -errno;
+			goto fail;
+		}
+	} else {
+		t->outf = stdout;
+	}
+	if (geteuid() != 0) {
+		pa_err("loading BPF programs: %s (run as root)", strerror(EPERM));
+		err = -EPERM;
+		goto fail;
+	}
+	t->filter = event_filter__new(cfg->include, cfg->ninclude, cfg->exclude, cfg->nexclude);
+	if (!t->filter) {
+		err = -errno;
+		pa_err("filters: %s", strerror(errno));
+		goto fail;
+	}
+	{
+		/* a -e glob that names no known event still applies: libraries raise their own */
+		int i;
+		size_t j;
+
+		for (i = 0; i < cfg->ninclude; i++) {
+			for (j = 0; j < audit_event_table_len; j++)
+				if (glob_match(cfg->include[i], audit_event_table[j].name))
+					break;
+			if (j == audit_event_table_len)
+				pa_warn("-e '%s' matches no known event (kept: libraries raise "
+					"events of their own)",
+					cfg->include[i]);
+		}
+	}
+
+	t->skel = pyaudit_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		pa_err("opening BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	t->skel->rodata->cfg_str_size = cfg->str_size;
+	t->skel->rodata->cfg_filter = event_filter__active(t->filter);
+	t->skel->rodata->cfg_count = cfg->count;
+	t->skel->rodata->cfg_hist = cfg->hist;
+	t->skel->rodata->cfg_by = cfg->by;
+	t->skel->rodata->cfg_have_uid = cfg->have_uid;
+	t->skel->rodata->cfg_uid = cfg->uid;
+	if (cfg->comm) {
+		t->skel->rodata->cfg_have_comm = 1;
+		strncpy((char *)t->skel->rodata->cfg_comm, cfg->comm, 15);
+	}
+	t->skel->rodata->cfg_discover = t->mode == MODE_SYSTEM;
+	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
+	if (cfg->max_keys)
+		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
+	if (t->mode != MODE_SYSTEM)
+		bpf_program__set_autoload(t->skel->progs.on_mmap, false);
+
+	err = pyaudit_bpf__load(t->skel);
+	if (err) {
+		pa_err("loading BPF programs: %s%s", strerror(-err),
+		       err == -EPERM ? " (run as root)" : " (-v shows the verifier's log)");
+		goto fail;
+	}
+	if (t->mode == MODE_SYSTEM) {
+		err = pyaudit_bpf__attach(t->skel);
+		if (err) {
+			pa_err("attaching the mmap watcher: %s", strerror(-err));
+			goto fail;
+		}
+	}
+	{
+		struct attach_opts ao = { .skel = t->skel, .probe = cfg->probe };
+
+		t->att = attacher__new(&ao);
+		if (!t->att) {
+			err = -ENOMEM;
+			pa_err("out of memory");
+			goto fail;
+		}
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		pa_err("ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	t->mono_to_real = mono_to_real();
+	if (cfg->count) {
+		struct agg_opts ag = {
+			.f = t->outf,
+			.json = cfg->json,
+			.by = cfg->by,
+			.top = cfg->top,
+			.cumulative = cfg->cumulative,
+			.interval_s = cfg->interval_s,
+			.hist = cfg->hist,
+			.counts_fd = bpf_map__fd(t->skel->maps.counts),
+			.hists_fd = bpf_map__fd(t->skel->maps.hists),
+			.filter = event_filter__active(t->filter) ? t->filter : NULL,
+		};
+
+		t->agg = agg__new(&ag);
+		if (!t->agg) {
+			err = -errno;
+			pa_err("count mode: %s", strerror(errno));
+			goto fail;
+		}
+	} else {
+		oo.f = t->outf;
+		oo.json = cfg->json;
+		oo.str_size = cfg->str_size;
+		oo.verbose = cfg->verbose;
+		oo.mono_to_real_ns = t->mono_to_real;
+		oo.probe_lookup = attacher_probe_lookup;
+		oo.probe_ctx = t->att;
+		t->out = output__new(&oo);
+		if (!t->out) {
+			err = -errno;
+			pa_err("output: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if (event_filter__active(t->filter) || cfg->count)
+		seed_names(t);
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->epfd < 0) {
+		err = -errno;
+		pa_err("epoll: %s", strerror(errno));
+		goto fail;
+	}
+	{
+		struct epoll_event ee = { .events = EPOLLIN, .data.u64 = 0 };
+
+		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(t->rb), &ee)) {
+			err = -errno;
+			pa_err("epoll: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer__close(t);
+	return err ? err : -EINVAL;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {};
+
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int start_targets(struct tracer *t)
+{
+	const struct config *cfg = t->cfg;
+	int err;
+
+	switch (t->mode) {
+	case MODE_PIDS:
+		err = attach_pids(t);
+		if (err)
+			return err;
+		pa_info("tracing %d process%s; Ctrl-C to end.", cfg->npids,
+			cfg->npids == 1 ? "" : "es");
+		return 0;
+	case MODE_SYSTEM:
+		err = attach_system(t);
+		if (err)
+			return err;
+		pa_info("tracing every Python process (%d binar%s probed so far); Ctrl-C to end.",
+			t->nattached, t->nattached == 1 ? "y" : "ies");
+		return 0;
+	case MODE_COMMAND:
+		err = target_spawn(cfg->command, spawn_found, t, &t->child, &t->child_ended,
+				   &t->child_status);
+		forward_to = t->child;
+		if (err)
+			return err;
+		if (!t->child_ended) {
+			if (!t->nattached)
+				pa_warn("%s: no Python interpreter was found in it; nothing to trace",
+					cfg->command[0]);
+			if (watch_pid(t, t->child) == 0)
+				return 0;
+			/* already gone: reap below */
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static int all_targets_gone(struct tracer *t)
+{
+	int i;
+
+	if (t->mode == MODE_SYSTEM)
+		return 0;
+	if (t->mode == MODE_COMMAND)
+		return t->child_ended;
+	for (i = 0; i < t->nwatch; i++)
+		if (!t->watch[i].gone)
+			return 0;
+	return 1;
+}
+
+int tracer__run(struct tracer *t)
+{
+	const struct config *cfg = t->cfg;
+	uint64_t deadline = 0, next_tick, next_table = 0;
+	int err;
+
+	install_signals();
+	t->start_ns = now_mono();
+	err = start_targets(t);
+	if (err) {
+		if (t->mode == MODE_COMMAND && t->child_ended)
+			return WIFEXITED(t->child_status) ? WEXITSTATUS(t->child_status) : 1;
+		return 1;
+	}
+	if (t->mode == MODE_COMMAND && t->child_ended) {
+		/* the command ended before it ran any Python */
+		ring_buffer__consume(t->rb);
+		goto out;
+	}
+	if (cfg->duration_s)
+		deadline = t->start_ns + cfg->duration_s * 1000000000ull;
+	if (cfg->count && cfg->interval_s)
+		next_table = t->start_ns + cfg->interval_s * 1000000000ull;
+	next_tick = now_mono() + 1000000000ull;
+
+	while (!t->out_error) {
+		struct epoll_event evs[8];
+		int i, n, timeout = t->npend ? 5 : 100;
+		uint64_t now;
+
+		if (got_signal && t->mode != MODE_COMMAND)
+			break;
+		n = epoll_wait(t->epfd, evs, 8, timeout);
+		if (n < 0 && errno != EINTR) {
+			pa_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned w = evs[i].data.u64;
+
+			if (w == 0) {
+				ring_buffer__consume(t->rb);
+				continue;
+			}
+			w--;
+			if (w < (unsigned)t->nwatch && !t->watch[w].gone) {
+				t->watch[w].gone = 1;
+				epoll_ctl(t->epfd, EPOLL_CTL_DEL, t->watch[w].fd, NULL);
+				if (t->mode == MODE_COMMAND && t->watch[w].pid == t->child &&
+				    waitpid(t->child, &t->child_status, 0) == t->child)
+					t->child_ended = 1;
+			}
+		}
+		if (t->npend)
+			handle_pending_mmaps(t);
+		now = now_mono();
+		if (now >= next_tick) {
+			check_drops(t, 0);
+			next_tick = now + 1000000000ull;
+		}
+		if (next_table && now >= next_table) {
+			ring_buffer__consume(t->rb);
+			agg__print(t->agg, t->start_ns, now, 0, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
+			next_table += cfg->interval_s * 1000000000ull;
+		}
+		if (all_targets_gone(t))
+			break;
+		if (deadline && now >= deadline)
+			break;
+	}
+out:
+	ring_buffer__consume(t->rb);
+	if (t->agg)
+		agg__print(t->agg, t->start_ns, now_mono(), 1, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
+	if (t->out)
+		output__flush(t->out);
+	fflush(t->outf);
+	if (t->out_error && t->out_error != EPIPE)
+		pa_err("writing events: %s", strerror(t->out_error));
+	check_drops(t, 1);
+	if (t->mode == MODE_COMMAND) {
+		if (!t->child_ended && t->child > 0) {
+			/* -d or an output error ended us first: the command goes on untraced */
+			return 0;
+		}
+		if (WIFEXITED(t->child_status))
+			return WEXITSTATUS(t->child_status);
+		if (WIFSIGNALED(t->child_status))
+			return 128 + WTERMSIG(t->child_status);
+	}
+	return t->out_error && t->out_error != EPIPE ? 1 : 0;
+}
+
+void tracer__close(struct tracer *t)
+{
+	int i, sig = 0;
+
+	if (!t)
+		return;
+	if (t->mode == MODE_COMMAND && t->child_ended && WIFSIGNALED(t->child_status))
+		sig = WTERMSIG(t->child_status);
+	for (i = 0; i < t->nwatch; i++)
+		close(t->watch[i].fd);
+	if (t->epfd >= 0)
+		close(t->epfd);
+	ring_buffer__free(t->rb);
+	attacher__free(t->att);
+	pyaudit_bpf__destroy(t->skel);
+	output__free(t->out);
+	agg__free(t->agg);
+	event_filter__free(t->filter);
+	if (t->outf && t->outf != stdout)
+		fclose(t->outf);
+	else
+		fflush(stdout);
+	free(t->pend);
+	free(t);
+	if (sig) {
+		/* die the way the command died, as strace does */
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+		sigset_t set;
+
+		sigaction(sig, &sa, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+	}
+}
