@@ -107,6 +107,15 @@ static __always_inline int rd(void *dst, __u32 size, __u64 src)
 	return bpf_probe_read_user(dst, size, (const void *)src);
 }
 
+/* Reads up to 16 pointers into vec[16]: the size is masked in asm so the verifier sees it. */
+static __always_inline int rd_ptrs(__u64 *vec, __u32 n, __u64 src)
+{
+	__u64 size = (__u64)n * 8;
+
+	asm volatile("%0 &= 0x7f" : "+r"(size));
+	return bpf_probe_read_user(vec, size, (const void *)src);
+}
+
 /*
  * One object that is not expanded further: scalars, str, bytes, and a container's
  * type and size only.  Shared by put_item() and put_obj().
@@ -173,7 +182,7 @@ static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 		}
 		if (nd <= 2) {
 			*(__u64 *)d = w[1];
-		} else if (rd(d, nd * 4, obj + L->long_digits)) {
+		} else if (rd_ptrs((__u64 *)d, (nd + 1) / 2, obj + L->long_digits)) {
 			return put_unreadable(s, off, obj);
 		}
 		v->aux = nd;
@@ -264,7 +273,7 @@ __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
-	__u64 type, tpf, size, items[PA_MAX_ITEMS];
+	__u64 type, tpf, size, items[16];
 	__u32 i, n, start;
 	int next;
 
@@ -283,12 +292,12 @@ __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 		return put_unreadable(s, off, obj);
 	n = size > PA_MAX_ITEMS ? PA_MAX_ITEMS : size;
 	if (tpf & PA_TPFLAGS_TUPLE_SUBCLASS) {
-		if (rd(items, n * 8, obj + L->tuple_items))
+		if (rd_ptrs(items, n, obj + L->tuple_items))
 			return put_unreadable(s, off, obj);
 	} else {
 		__u64 vec;
 
-		if (rd(&vec, 8, obj + L->list_items) || rd(items, n * 8, vec))
+		if (rd(&vec, 8, obj + L->list_items) || rd_ptrs(items, n, vec))
 			return put_unreadable(s, off, obj);
 	}
 	start = off;
@@ -484,36 +493,32 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off)
 static __always_inline void rec_submit(struct scratch *s, __u32 len)
 {
 	struct pa_event *e = (struct pa_event *)s->buf;
+	__u64 n = len;
 
-	if (len > PA_REC_MAX)
-		len = PA_REC_MAX;
-	e->hdr.len = len;
-	if (bpf_ringbuf_output(&events, s->buf, len & (PA_REC_MAX * 2 - 1), 0))
+	if (n > PA_REC_MAX)
+		n = PA_REC_MAX;
+	/* keep clang from handing the unclamped copy to the helper */
+	asm volatile("%0 &= 0x7fff" : "+r"(n));
+	e->hdr.len = n;
+	if (bpf_ringbuf_output(&events, s->buf, n, 0))
 		count_drop(PA_DROP_RINGBUF);
 }
 
 /* ---- reading registers ------------------------------------------------------ */
 
+/*
+ * A register named by number (USDT argument specs differ per binary).  The
+ * context may not be indexed, so the registers are copied to the stack first:
+ * fifteen loads, cheaper than a helper call.
+ */
 static __always_inline __u64 reg(struct pt_regs *ctx, __u32 r)
 {
-	switch (r) {
-	case PA_REG_R15: return ctx->r15;
-	case PA_REG_R14: return ctx->r14;
-	case PA_REG_R13: return ctx->r13;
-	case PA_REG_R12: return ctx->r12;
-	case PA_REG_RBP: return ctx->bp;
-	case PA_REG_RBX: return ctx->bx;
-	case PA_REG_R11: return ctx->r11;
-	case PA_REG_R10: return ctx->r10;
-	case PA_REG_R9: return ctx->r9;
-	case PA_REG_R8: return ctx->r8;
-	case PA_REG_RAX: return ctx->ax;
-	case PA_REG_RCX: return ctx->cx;
-	case PA_REG_RDX: return ctx->dx;
-	case PA_REG_RSI: return ctx->si;
-	case PA_REG_RDI: return ctx->di;
-	}
-	return 0;
+	__u64 regs[16] = {
+		ctx->r15, ctx->r14, ctx->r13, ctx->r12, ctx->bp, ctx->bx, ctx->r11, ctx->r10,
+		ctx->r9,  ctx->r8,  ctx->ax,  ctx->cx,  ctx->dx, ctx->si, ctx->di, 0,
+	};
+
+	return regs[r & 15];
 }
 
 /*
@@ -523,7 +528,7 @@ static __always_inline __u64 reg(struct pt_regs *ctx, __u32 r)
 __noinline int put_obj_array(struct scratch *s, __u32 off, __u64 vec, __u32 n, __u32 lidx)
 {
 	struct pa_event *e;
-	__u64 items[PA_MAX_ARGS];
+	__u64 items[16];
 	__u32 i, m;
 	int next;
 
@@ -534,7 +539,7 @@ __noinline int put_obj_array(struct scratch *s, __u32 off, __u64 vec, __u32 n, _
 	m = n > PA_MAX_ARGS ? PA_MAX_ARGS : n;
 	if (m < n)
 		e->flags |= PA_EV_ARGS_TRUNC;
-	if (rd(items, m * 8, vec)) {
+	if (rd_ptrs(items, m, vec)) {
 		count_drop(PA_ERR_READ);
 		e->flags |= PA_EV_ARGS_TRUNC;
 		return off;
@@ -618,17 +623,74 @@ static __always_inline int is_unit(char c)
 }
 
 /*
+ * One format unit's value (and its '#' length) as a value; returns the new
+ * offset.  what = unit char | has '#' << 8 | layout index << 16 (five arguments
+ * is all a BPF function gets).
+ */
+__noinline int put_unit(struct scratch *s, __u32 off, __u32 what, __u64 x, __u64 len)
+{
+	__u32 c = what & 0xff, hash_len = (what >> 8) & 1, lidx = what >> 16;
+
+	if (!s || off >= PA_REC_MAX || !fits(off, 16))
+		return -1;
+	switch (c) {
+	case 'O': case 'N': case 'S':
+		return put_obj(s, off, x, lidx);
+	case 's': case 'z': case 'y':
+		if (!x)
+			return put_simple(s, off, PA_V_NONE, 0, 0);
+		if (hash_len)
+			return put_bytes(s, off, c == 'y' ? PA_V_BYTES : PA_V_CSTR, 1, x, len,
+					 cfg_str_size, len);
+		return put_cstr(s, off, c == 'y' ? PA_V_BYTES : PA_V_CSTR, x, cfg_str_size);
+	case 'u': case 'Z':
+		return put_wstr(s, off, x, cfg_str_size);
+	case 'i': case 'b': case 'h':
+		return put_u64(s, off, PA_V_INT, (__s64)(__s32)x);
+	case 'I': case 'B': case 'H':
+		return put_u64(s, off, PA_V_UINT, (__u32)x);
+	case 'C': {
+		struct pa_val *v = val_at(s, off);
+
+		/* one code point: a 1-character str */
+		v->kind = PA_V_STR;
+		v->flags = 0;
+		v->aux = 4;
+		v->len = 4;
+		v->full = 1;
+		*(__u32 *)payload_at(s, off) = (__u32)x;
+		return off + sizeof(struct pa_val) + 8;
+	}
+	case 'c': {
+		struct pa_val *v = val_at(s, off);
+
+		/* one byte: a 1-byte bytes object */
+		v->kind = PA_V_BYTES;
+		v->flags = 0;
+		v->aux = 1;
+		v->len = 1;
+		v->full = 1;
+		*(__u64 *)payload_at(s, off) = (__u8)x;
+		return off + sizeof(struct pa_val) + 8;
+	}
+	case 'k': case 'K':
+		return put_u64(s, off, PA_V_UINT, x);
+	}
+	return put_u64(s, off, PA_V_INT, x); /* l L n */
+}
+
+/*
  * Builds the event's arguments from a C format string and its varargs, the way
  * Py_BuildValue + sys_audit_tstate shape them: one top-level unit that is a
  * tuple (a "(...)" group, or "O" given a tuple) IS the argument list; several
- * units are one argument each.
+ * units are one argument each.  Audit formats never nest parentheses.
  */
 __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64 fmt_ptr,
 			   __u32 lidx)
 {
 	struct pa_event *e;
 	char fmt[PA_FMT_MAX];
-	__u32 i, top = 0, depth = 0, nargs = 0, single_group = 0;
+	__u32 i, top = 0, inparen = 0, nargs = 0, c, hash_len;
 	long n;
 	__u64 x, len;
 	int next;
@@ -651,22 +713,16 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 	}
 	/* count top-level units */
 	for (i = 0; i < PA_FMT_MAX; i++) {
-		char c = fmt[i];
-
-		if (!c)
-			break;
+		c = fmt[i];
 		if (c == '(') {
-			if (depth == 0)
-				top++;
-			depth++;
+			top += !inparen;
+			inparen = 1;
 		} else if (c == ')') {
-			depth--;
-		} else if (depth == 0 && is_unit(c)) {
+			inparen = 0;
+		} else if (!inparen && is_unit(c)) {
 			top++;
 		}
 	}
-	if (top == 1 && fmt[0] == '(')
-		single_group = 1;
 	if (top == 1 && fmt[0] == 'O') {
 		const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
 		__u64 type, tpf;
@@ -690,12 +746,10 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 	}
 
 	for (i = 0; i < PA_FMT_MAX; i++) {
-		char c = fmt[i];
-		__u32 start = off;
-
+		c = fmt[i];
 		if (!c)
 			break;
-		if (c == '(' || c == ')' || c == ' ' || c == ',' || c == ':' || c == '\t')
+		if (c == '(' || c == ')' || c == ' ' || c == ',' || c == ':' || c == '\t' || c == '#')
 			continue;
 		if (!is_unit(c)) {
 			e->flags |= PA_EV_FMT_UNSUPPORTED;
@@ -706,70 +760,24 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 			e->flags |= PA_EV_ARGS_TRUNC;
 			break;
 		}
+		len = 0;
+		hash_len = i + 1 < PA_FMT_MAX && fmt[(i + 1) & (PA_FMT_MAX - 1)] == '#';
+		if (hash_len && next_slot(sl, &len)) {
+			e->flags |= PA_EV_ARGS_TRUNC;
+			break;
+		}
 		nargs++;
-		if (nargs > PA_MAX_ARGS || !fits(off, 16)) {
+		if (nargs > PA_MAX_ARGS) {
 			e->flags |= PA_EV_ARGS_TRUNC;
 			continue;
 		}
-		switch (c) {
-		case 'O': case 'N': case 'S':
-			next = put_obj(s, off, x, lidx);
-			if (next >= 0)
-				off = next;
-			break;
-		case 's': case 'z': case 'y':
-			if (i + 1 < PA_FMT_MAX && fmt[(i + 1) & (PA_FMT_MAX - 1)] == '#') {
-				i++;
-				if (next_slot(sl, &len)) {
-					e->flags |= PA_EV_ARGS_TRUNC;
-					break;
-				}
-				if (!x)
-					off = put_simple(s, off, PA_V_NONE, 0, 0);
-				else
-					off = put_bytes(s, off, c == 'y' ? PA_V_BYTES : PA_V_CSTR, 1,
-							x, len, cfg_str_size, len);
-			} else {
-				off = put_cstr(s, off, c == 'y' ? PA_V_BYTES : PA_V_CSTR, x,
-					       cfg_str_size);
-			}
-			break;
-		case 'u': case 'Z':
-			off = put_wstr(s, off, x, cfg_str_size);
-			break;
-		case 'i': case 'b': case 'h':
-			off = put_u64(s, off, PA_V_INT, (__s64)(__s32)x);
-			break;
-		case 'I': case 'B': case 'H':
-			off = put_u64(s, off, PA_V_UINT, (__u32)x);
-			break;
-		case 'c':
-			off = put_bytes(s, off, PA_V_BYTES, 1, 0, 0, 0, 1); /* rare; value lost */
-			break;
-		case 'C': {
-			__u32 cp = (__u32)x;
-			struct pa_val *v = val_at(s, off);
-
-			v->kind = PA_V_STR;
-			v->flags = 0;
-			v->aux = 4;
-			v->len = 4;
-			v->full = 1;
-			*(__u32 *)payload_at(s, off) = cp;
-			off += sizeof(struct pa_val) + 8;
-			break;
-		}
-		case 'k': case 'K':
-			off = put_u64(s, off, PA_V_UINT, x);
-			break;
-		default: /* l L n */
-			off = put_u64(s, off, PA_V_INT, x);
-			break;
-		}
-		if (off != start)
-			e->nargs++;
-		else
+		next = put_unit(s, off, c | hash_len << 8 | lidx << 16, x, len);
+		if (next <= 0 || (__u32)next == off) {
 			e->flags |= PA_EV_ARGS_TRUNC;
+			continue;
+		}
+		off = next;
+		e->nargs++;
 	}
 	e->nargs_total = nargs;
 	return off;

@@ -32,14 +32,26 @@ static __always_inline void count_drop(__u32 reason)
 		__sync_fetch_and_add(&drops[reason], 1);
 }
 
+/*
+ * The mask is done in asm: clang drops a plain `&` it can prove redundant, and
+ * the verifier, which tracks another register, then loses the bound.
+ */
+static __always_inline __u64 rec_off(__u32 off)
+{
+	__u64 o = off;
+
+	asm volatile("%0 &= 0x3fff" : "+r"(o)); /* PA_REC_MAX - 1 */
+	return o;
+}
+
 static __always_inline struct pa_val *val_at(struct scratch *s, __u32 off)
 {
-	return (struct pa_val *)&s->buf[off & (PA_REC_MAX - 1)];
+	return (struct pa_val *)&s->buf[rec_off(off)];
 }
 
 static __always_inline __u8 *payload_at(struct scratch *s, __u32 off)
 {
-	return &s->buf[(off & (PA_REC_MAX - 1)) + sizeof(struct pa_val)];
+	return &s->buf[rec_off(off) + sizeof(struct pa_val)];
 }
 
 /* Room check: a value with up to `payload` bytes fits below PA_REC_MAX. */
@@ -109,6 +121,7 @@ static __always_inline __u32 put_bytes(struct scratch *s, __u32 off, __u8 kind, 
 		want &= ~3ull;
 	if (want > PA_STR_MAX)
 		want = PA_STR_MAX;
+	asm volatile("%0 &= 0x1fff" : "+r"(want)); /* already <= PA_STR_MAX */
 	if (bpf_probe_read_user(payload_at(s, off), want, (const void *)src))
 		return put_unreadable(s, off, src);
 	v->kind = kind;
@@ -124,7 +137,7 @@ static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, _
 				      __u32 limit)
 {
 	struct pa_val *v = val_at(s, off);
-	__u32 room, want = limit + 1; /* one byte more tells a cut string from a whole one */
+	__u64 room, want = (__u64)limit + 1; /* one byte more tells a cut string from a whole one */
 	long n;
 
 	if (!src)
@@ -136,6 +149,7 @@ static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, _
 		want = room;
 	if (want > PA_STR_MAX + 1)
 		want = PA_STR_MAX + 1;
+	asm volatile("%0 &= 0x1fff" : "+r"(want)); /* already <= PA_STR_MAX + 1 */
 	n = bpf_probe_read_user_str(payload_at(s, off), want, (const void *)src);
 	if (n <= 0)
 		return put_unreadable(s, off, src);

@@ -55,7 +55,7 @@ set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 export PATH=$PATH:/usr/sbin:/sbin
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(dirname "$HERE")
 RUN=$HERE/matrix-chroot-run.sh
 SMOKE=$REPO/tests/matrix/smoke.py
@@ -82,12 +82,12 @@ now() { date +%s; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot, mount namespaces)"
 [ -f "$SMOKE" ] || die "missing $SMOKE"
 
-mkdir -p "$MATRIX_DIR"
-MATRIX_DIR=$(realpath -e "$MATRIX_DIR")
+MATRIX_DIR=$(realpath -m "$MATRIX_DIR")
 case "$MATRIX_DIR/" in
     "$REPO"/*) die "PYAUDIT_MATRIX_DIR=$MATRIX_DIR is inside the source tree; use a dir outside it" ;;
 esac
 [ "$MATRIX_DIR" != / ] || die "PYAUDIT_MATRIX_DIR must not be /"
+mkdir -p "$MATRIX_DIR"
 LOGS=$MATRIX_DIR/logs
 mkdir -p "$LOGS" "$MATRIX_DIR/roots"
 

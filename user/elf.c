@@ -229,6 +229,13 @@ int elf_file__open(const char *path, struct elf_file **out)
 	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN))
 		goto err;
 	ef->type = ehdr.e_type;
+	/*
+	 * libelf quietly hides section headers that lie past the end of a
+	 * truncated file; a file cut short is not one to probe.
+	 */
+	if (!in_file(ef, ehdr.e_phoff, (uint64_t)ehdr.e_phnum * ehdr.e_phentsize) ||
+	    !in_file(ef, ehdr.e_shoff, (uint64_t)ehdr.e_shnum * ehdr.e_shentsize))
+		goto err;
 
 	if (elf_getphdrnum(ef->elf, &n))
 		goto err;
@@ -414,30 +421,43 @@ int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned 
 	return -ENOENT;
 }
 
-static int func_at_in(const struct elf_symtab *st, int dynamic, uint64_t vaddr,
-		      struct elf_sym *sym)
+/*
+ * The covering FUNC symbol that starts last (aliases and nested ranges pick
+ * the innermost); a symbol whose range leaves its own section is ignored.
+ */
+static int func_at_in(const struct elf_file *ef, const struct elf_symtab *st, int dynamic,
+		      uint64_t vaddr, struct elf_sym *sym)
 {
+	const Elf64_Sym *best = NULL;
 	size_t i;
 
 	for (i = 1; i < st->cnt; i++) {
 		const Elf64_Sym *s = &st->syms[i];
+		const struct elf_section *sec;
 
 		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
-		    s->st_size == 0)
+		    s->st_shndx >= ef->nsecs || s->st_size == 0)
 			continue;
-		if (vaddr >= s->st_value && vaddr - s->st_value < s->st_size) {
-			fill_sym(st, s, dynamic, sym);
-			return 0;
-		}
+		if (vaddr < s->st_value || vaddr - s->st_value >= s->st_size)
+			continue;
+		sec = &ef->secs[s->st_shndx];
+		if (s->st_value < sec->addr || s->st_value - sec->addr > sec->size ||
+		    s->st_size > sec->size - (s->st_value - sec->addr))
+			continue;
+		if (!best || s->st_value > best->st_value)
+			best = s;
 	}
-	return -ENOENT;
+	if (!best)
+		return -ENOENT;
+	fill_sym(st, best, dynamic, sym);
+	return 0;
 }
 
 int elf_file__func_symbol_at(const struct elf_file *ef, uint64_t vaddr, struct elf_sym *sym)
 {
-	if (func_at_in(&ef->symtab, 0, vaddr, sym) == 0)
+	if (func_at_in(ef, &ef->symtab, 0, vaddr, sym) == 0)
 		return 0;
-	return func_at_in(&ef->dynsym, 1, vaddr, sym);
+	return func_at_in(ef, &ef->dynsym, 1, vaddr, sym);
 }
 
 /* ---- DWARF pointer encodings, as used by .eh_frame_hdr and .eh_frame ---- */

@@ -48,10 +48,11 @@ const char *event_arg_name(const char *name, unsigned i, char *buf, size_t size)
  * Shell-glob match of the whole string: '*', '?', '[...]' with ranges and '!'
  * or '^' negation, '\\' escapes (also inside brackets).  '.' and '/' are
  * ordinary characters and matching is byte by byte (no locale, no case
- * folding).  A ']' right after '[' or '[!' is a member; a '-' first or last in
- * a bracket is a member; a reversed range ("[z-a]") matches nothing.  A '['
- * without its ']' matches itself, a trailing '\\' matches a backslash (but
- * glob_check() rejects both).  Returns true on match.
+ * folding, no POSIX classes or collating elements: a '[' inside brackets is
+ * an ordinary character).  A ']' right after '[' or '[!' is a member; a '-'
+ * first or last in a bracket is a member; a reversed range ("[z-a]") matches
+ * nothing.  A '[' without its ']' matches itself, a trailing '\\' matches a
+ * backslash (but glob_check() rejects both).  Returns true on match.
  */
 bool glob_match(const char *pattern, const char *str);
 

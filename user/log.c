@@ -57,13 +57,11 @@ DEFINE_LOG(pa_warn, "warning: ", 1)
 DEFINE_LOG(pa_info, "", 1)
 DEFINE_LOG(pa_dbg, "", verbose)
 
-int log_libbpf(int level, const char *fmt, va_list ap)
+int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
-
+	/* libbpf's messages can be whole verifier logs: no line buffer of ours fits them */
 	if (!verbose)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	pa_dbg("libbpf: %s", buf);
-	return 0;
+	fputs(PA_PROG ": libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
 }

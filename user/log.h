@@ -18,6 +18,7 @@ void pa_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Shown only with -v. */
 void pa_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* libbpf's print callback: its messages go to pa_dbg. */
-int log_libbpf(int level, const char *fmt, va_list ap);
+#include <bpf/libbpf.h>
+int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap);
 
 #endif

@@ -358,6 +358,23 @@ static unsigned version_from_rodata(struct elf_file *ef, int hint)
 	return found;
 }
 
+/* Copies the NUL-terminated string at vaddr.  Returns 0 or -ENOENT (too long, not in file). */
+static int read_cstr(struct elf_file *ef, uint64_t vaddr, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		const char *p = elf_file__ptr(ef, vaddr + i, 1);
+
+		if (!p)
+			return -ENOENT;
+		buf[i] = *p;
+		if (!*p)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 /*
  * PY_VERSION as Py_GetVersion() passes it to PyOS_snprintf: the string that
  * one of its rip-relative lea instructions points at.  The literal may be
@@ -381,8 +398,6 @@ static unsigned version_from_getversion(struct scan *s)
 	pc = sym.value;
 	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
 		const cs_x86 *x = &s->insn->detail->x86;
-		const char *str, *nul;
-		uint64_t at;
 		char buf[24];
 		unsigned hex;
 
@@ -390,19 +405,9 @@ static unsigned version_from_getversion(struct scan *s)
 		    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
 		    x->operands[1].mem.index != X86_REG_INVALID)
 			continue;
-		at = s->insn->address + s->insn->size + (int64_t)x->operands[1].mem.disp;
-		str = elf_file__ptr(s->ef, at, 1);
-		if (!str)
-			continue;
-		/* Up to sizeof(buf) bytes, stopping at the end of the mapped data. */
-		for (nul = str; nul < str + sizeof(buf) - 1 && elf_file__ptr(s->ef, at + (nul - str), 1) &&
-				*nul;
-		     nul++)
-			;
-		if (*nul || nul == str)
-			continue;
-		memcpy(buf, str, nul - str + 1);
-		if (pyruntime_parse_version(buf, &hex) == 0 && MINOR(hex) >= 8)
+		if (read_cstr(s->ef, s->insn->address + s->insn->size + x->operands[1].mem.disp, buf,
+			      sizeof(buf)) == 0 &&
+		    pyruntime_parse_version(buf, &hex) == 0 && MINOR(hex) >= 8)
 			return hex;
 	}
 	return 0;
@@ -571,24 +576,50 @@ static void collect_usdt(struct elf_file *ef, struct pybin *b)
 
 /* ---- disassembly ---- */
 
-/* va_start stores gp_offset (8 * named GP args) and fp_offset 0x30. */
+/*
+ * va_start stores gp_offset (8 * named GP args) and fp_offset 0x30: GCC as two
+ * "mov dword [mem], imm", clang as "movabs reg, 0x30_00000010" then
+ * "mov qword [mem], reg".
+ */
 #define VA_GP_0x10 (1u << 0) /* PySys_Audit(event, fmt, ...) */
 #define VA_GP_0x18 (1u << 1) /* _PySys_Audit(tstate, event, fmt, ...) */
 #define VA_FP_0x30 (1u << 2)
 
-static unsigned va_store(const cs_insn *in)
-{
-	const cs_x86 *x = &in->detail->x86;
+struct va_track {
+	unsigned seen;	 /* VA_* */
+	unsigned reg;	 /* register last loaded with a 64-bit immediate */
+	uint64_t imm;
+};
 
-	if (in->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_MEM ||
-	    x->operands[0].size != 4 || x->operands[1].type != X86_OP_IMM)
-		return 0;
-	switch (x->operands[1].imm) {
+static unsigned va_bits(uint64_t v)
+{
+	switch (v) {
 	case 0x10: return VA_GP_0x10;
 	case 0x18: return VA_GP_0x18;
 	case 0x30: return VA_FP_0x30;
 	}
 	return 0;
+}
+
+static void va_store(const cs_insn *in, struct va_track *va)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *dst = &x->operands[0], *src = &x->operands[1];
+
+	if (!va || (in->id != X86_INS_MOV && in->id != X86_INS_MOVABS) || x->op_count != 2)
+		return;
+	if (dst->type == X86_OP_MEM && dst->size == 4 && src->type == X86_OP_IMM) {
+		va->seen |= va_bits((uint32_t)src->imm);
+	} else if (dst->type == X86_OP_REG && dst->size == 8 && src->type == X86_OP_IMM) {
+		va->reg = dst->reg;
+		va->imm = (uint64_t)src->imm;
+	} else if (dst->type == X86_OP_MEM && dst->size == 8 && src->type == X86_OP_REG &&
+		   src->reg == va->reg && va->reg != X86_REG_INVALID) {
+		unsigned gp = va_bits(va->imm & 0xffffffff), fp = va_bits(va->imm >> 32);
+
+		if (gp && fp == VA_FP_0x30)
+			va->seen |= gp | fp;
+	}
 }
 
 /* Target of a direct call/jmp/jcc, or 0. */
@@ -612,7 +643,8 @@ static uint64_t branch_target(const cs_insn *in)
  * way (may be NULL).  Returns 0, or -ENOENT if the bytes are not in the file
  * or the sweep stops (undecodable byte) before reaching addr.
  */
-static int sweep_to(struct scan *s, uint64_t start, uint64_t end, uint64_t addr, unsigned *va)
+static int sweep_to(struct scan *s, uint64_t start, uint64_t end, uint64_t addr,
+		    struct va_track *va)
 {
 	const uint8_t *code;
 	size_t size;
@@ -625,8 +657,7 @@ static int sweep_to(struct scan *s, uint64_t start, uint64_t end, uint64_t addr,
 		return -ENOENT;
 	size = end - start;
 	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
-		if (va)
-			*va |= va_store(s->insn);
+		va_store(s->insn, va);
 		if (s->insn->address + s->insn->size > addr)
 			return 0;
 	}
@@ -701,19 +732,19 @@ static int find_sys_audit_tstate(struct scan *s, const struct elf_sym *pysys, ui
 	const uint8_t *code = elf_file__ptr(s->ef, pysys->value, pysys->size);
 	size_t size = pysys->size;
 	uint64_t pc = pysys->value;
-	unsigned va = 0;
+	struct va_track va = { 0 };
 
 	if (!code)
 		return -ENOENT;
 	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
 		uint64_t tgt;
 
-		va |= va_store(s->insn);
+		va_store(s->insn, &va);
 		if (s->insn->id != X86_INS_CALL || !(tgt = branch_target(s->insn)))
 			continue;
 		if (in_plt(s->ef, tgt))
 			continue;
-		if ((va & (VA_GP_0x10 | VA_FP_0x30)) != (VA_GP_0x10 | VA_FP_0x30) ||
+		if ((va.seen & (VA_GP_0x10 | VA_FP_0x30)) != (VA_GP_0x10 | VA_FP_0x30) ||
 		    !in_code(s->ef, tgt) || tgt == pysys->value)
 			return -ENOENT;
 		*t = tgt;
@@ -758,8 +789,8 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 			uint64_t at = sec.addr + j, end, tgt;
 			struct elf_func_range fn;
 			int32_t rel;
+			struct va_track va = { 0 };
 			int cond;
-			unsigned va = 0;
 			size_t k;
 
 			if ((d[j] == 0xe8 || d[j] == 0xe9) && j + 5 <= sec.size) {
@@ -793,7 +824,7 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 			out[n++] = (struct site){
 				.vaddr = s->insn->address,
 				.fn_start = fn.start,
-				.va = va,
+				.va = va.seen,
 				.cond = cond,
 				.is_call = s->insn->id == X86_INS_CALL,
 			};
@@ -981,7 +1012,7 @@ static void uprobe_route(struct scan *s, const struct elf_sym *pysys)
 			}
 			func_name(s, sites[i].vaddr, sites[i].fn_start, sites[i].va, fname,
 				  sizeof(fname));
-			snprintf(pt->what, sizeof(pt->what), "%s %s in %s",
+			snprintf(pt->what, sizeof(pt->what), "%s %.27s in %.27s",
 				 sites[i].is_call ? "call" : "jmp", tname, fname);
 			if (sites[i].vaddr == site)
 				have_pysys = 1;

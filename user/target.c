@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/ptrace.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -159,7 +158,7 @@ int target_alive(pid_t pid)
 
 static int is_exec_mmap(pid_t pid)
 {
-	struct ptrace_syscall_info si;
+	struct __ptrace_syscall_info si;
 
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) <= 0)
 		return 0;
@@ -234,7 +233,7 @@ int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid), void *ctx
 			after_exec = 1;
 			r = found(ctx, pid);
 		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
-			struct ptrace_syscall_info si;
+			struct __ptrace_syscall_info si;
 
 			r = 0;
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0) {

@@ -20,6 +20,8 @@ Environment:
                      inclusive (JSON, see _dump()).  Unset: no hook at all.
   PYAUDIT_WAIT=FILE  before "begin", wait until FILE exists (so that a tracer
                      can attach with -p or system-wide first).
+  PYAUDIT_READY=FILE with PYAUDIT_WAIT: create FILE when setup is done, just
+                     before waiting (the process is then fully loaded).
 
 Values are recorded as the tracer's JSON output spells them (-j), before any -s
 truncation (that is the comparator's job): str as is; int as a number, or
@@ -210,13 +212,23 @@ def _reset_dir(path):
 
 def setup():
     sys.dont_write_bytecode = True  # importlib would write a .pyc named after id()
+    # Modules the work would import lazily (socket.sendto -> the idna codec): import
+    # them now, so that the only import between begin and end is FRESH_MOD and no
+    # run depends on whether some other process has written a .pyc meanwhile.
+    "x".encode("idna")
     _reset_dir(WORK)
     os.mkdir(MODDIR)
-    with open(os.path.join(MODDIR, FRESH_MOD + ".py"), "w") as f:
-        f.write("VALUE = 42\n")
-    sys.path.insert(0, MODDIR)
+    for name, value in ((FRESH_MOD, 42), (FRESH_MOD + "2", 43)):
+        with open(os.path.join(MODDIR, name + ".py"), "w") as f:
+            f.write("VALUE = %d\n" % value)
+    # Empty directories first on sys.path: the "import" event's sys.path list then
+    # has more items than the tracer captures (8) on every interpreter.
+    extra = [os.path.join(WORK, "path%d" % i) for i in (1, 2, 3)]
+    for d in extra:
+        os.mkdir(d)
+    sys.path[0:0] = extra + [MODDIR]
     importlib.invalidate_caches()
-    if FRESH_MOD in sys.modules:
+    if FRESH_MOD in sys.modules or FRESH_MOD + "2" in sys.modules:
         raise SystemExit("broad.py: %s already imported" % FRESH_MOD)
 
 
@@ -224,6 +236,10 @@ def wait_for_go():
     path = os.environ.get("PYAUDIT_WAIT")
     if not path:
         return
+    ready = os.environ.get("PYAUDIT_READY")
+    if ready:  # tell the test that setup is done and every library is mapped
+        with open(ready, "w"):
+            pass
     deadline = time.monotonic() + 120
     while not os.path.exists(path):  # os.stat: no audit event; time.sleep: one in 3.13+
         if time.monotonic() > deadline:
@@ -259,10 +275,17 @@ def sec_files():
     os.rmdir(sub)
 
 
+# copystat() passes the source's atime/mtime to os.utime(): pin them.  The atime is
+# in the future (2096) so that relatime never updates it when copytree reads.
+_PINNED_NS = (4000000000 * 10 ** 9, 2000000000 * 10 ** 9)
+
+
 def sec_shutil():
     a = os.path.join(WORK, "a")
     src = os.path.join(a, "g.txt")
     shutil.copyfile(src, os.path.join(a, "copy.txt"))
+    for p in (src, os.path.join(a, "copy.txt"), a):
+        os.utime(p, ns=_PINNED_NS)
     shutil.copytree(a, os.path.join(WORK, "b"))
     shutil.move(os.path.join(WORK, "b"), os.path.join(WORK, "c"))
     shutil.rmtree(os.path.join(WORK, "c"))
@@ -283,8 +306,12 @@ def sec_glob():
 
 
 def sec_import():
-    mod = importlib.import_module(FRESH_MOD)
-    if mod.VALUE != 42:
+    # The "import" event comes from the C import machinery (import statement,
+    # __import__); importlib.import_module() goes through importlib alone and
+    # raises only the events of finding and loading (listdir, open, compile, exec).
+    mod = __import__(FRESH_MOD)
+    mod2 = importlib.import_module(FRESH_MOD + "2")
+    if mod.VALUE != 42 or mod2.VALUE != 43:
         raise SystemExit("broad.py: fresh import failed")
 
 
