@@ -29,7 +29,7 @@ LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BIN	  := $(OUT)/pyaudit-trace
 
-.PHONY: all clean test unit e2e bench vmlinux demo deps
+.PHONY: all clean test check unit e2e matrix bench vmlinux demo deps
 all: $(BIN)
 
 $(OUT)/user $(OUT)/bpf $(OUT)/tests:
@@ -72,15 +72,25 @@ unit: $(UNIT_BINS)
 		echo "unit: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 e2e: $(BIN)
-	$(Q)$(PYTHON) -m pytest -q tests/e2e
+	$(Q)$(PYTHON) -m pytest -q -rs tests/e2e
 
-test: all unit e2e
+# The CPython matrix (bullseye 3.9, trixie 3.13, sid 3.14/3.15, pyenv stripped copy),
+# cached outside the tree; the e2e tests read its manifest.
+matrix:
+	$(Q)scripts/provision-matrix.sh
 
-bench: $(BIN)
-	$(Q)bench/run.sh
+# `make test` and `make demo` install what is missing first, then re-read this
+# Makefile (pkg-config flags are only known once the -dev packages are there).
+test: deps
+	$(Q)$(MAKE) --no-print-directory check
 
-demo: $(BIN)
-	$(Q)$(BIN) -- /usr/bin/python3.11 tests/workloads/demo.py
+check: all unit matrix e2e
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all && bench/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all && $(BIN) -- /usr/bin/python3.11 tests/workloads/demo.py
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -7,16 +7,47 @@
  * (chosen by userspace per probe, see PA_COOKIE_LAYOUT): nothing here knows a
  * CPython version.  A failed read is counted in drops[PA_ERR_READ] and the value
  * is reported as PA_V_UNREADABLE, never guessed.  A record is built in a per-CPU
- * scratch buffer twice PA_REC_MAX long so that every write at an offset masked
- * to PA_REC_MAX - 1 stays inside it, whatever the verifier knows of the offset.
+ * scratch buffer with room past PA_REC_MAX so that every write at an offset
+ * masked to PA_REC_MAX - 1 stays inside it, whatever the verifier knows of it.
  */
 #ifndef PYOBJ_BPF_H
 #define PYOBJ_BPF_H
 
 #include "pyaudit.h"
 
+/* What a type is, as far as decoding goes (internal to BPF). */
+enum type_kind {
+	TK_OTHER = 0, TK_STR, TK_BYTES, TK_LONG, TK_BOOL, TK_TUPLE, TK_LIST, TK_DICT, TK_NONE,
+	TK_FLOAT, TK_BYTEARRAY,
+};
+
+/*
+ * Per-CPU cache of static types: reading tp_flags (and tp_name) of every
+ * argument's type would double the reads per event.  Only types without
+ * Py_TPFLAGS_HEAPTYPE are kept (static types live as long as the process), and
+ * an entry is tied to the address space (mm) it was read in.
+ */
+#define TCACHE_SIZE 64
+struct tcache_ent {
+	__u64 type;
+	__u64 mm;
+	__u32 kind;	/* enum type_kind */
+	__u32 name_len;
+	__u64 tpf;
+	char name[PA_TYPE_NAME_MAX];
+};
+
 struct scratch {
-	__u8 buf[2 * PA_REC_MAX];
+	/*
+	 * Offsets are masked below PA_REC_MAX and a copy is at most 8191 bytes
+	 * (asm-masked), so this much room makes every write safe for the verifier.
+	 * (A per-CPU value may not exceed 32 KiB.)
+	 */
+	__u8 buf[PA_REC_MAX + 8192 + 64];
+	struct tcache_ent tcache[TCACHE_SIZE];
+	__u64 mm;		/* current->mm of the event being built */
+	__u32 since_wakeup;	/* records since the reader was last woken, this CPU */
+	__u32 _pad;
 };
 
 /* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */

@@ -33,6 +33,7 @@ struct linkset {
 struct attacher {
 	struct pyaudit_bpf *skel;
 	enum probe_choice probe;
+	int empty;
 	struct binary *bins;
 	int nbins;
 	struct linkset *sets;
@@ -52,6 +53,7 @@ struct attacher *attacher__new(const struct attach_opts *opts)
 		return NULL;
 	a->skel = opts->skel;
 	a->probe = opts->probe;
+	a->empty = opts->empty;
 	return a;
 }
 
@@ -287,7 +289,9 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 		uo.ref_ctr_offset = kind == PA_PROBE_USDT ? pts[i].ref_ctr_offset : 0;
 		uo.bpf_cookie = PA_COOKIE(kind, pts[i].reg0 & 0xff, pts[i].reg1 & 0xff, b->layout,
 					  pid_id);
-		link = bpf_program__attach_uprobe_opts(prog_for(a->skel, kind), pid, path,
+		link = bpf_program__attach_uprobe_opts(a->empty ? a->skel->progs.empty_probe
+								: prog_for(a->skel, kind),
+						       pid, path,
 						       pts[i].offset, &uo);
 		if (!link) {
 			err = -errno;

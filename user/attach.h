@@ -20,6 +20,7 @@ struct pybin;
 struct attach_opts {
 	struct pyaudit_bpf *skel;
 	enum probe_choice probe;
+	int empty;		/* attach the empty program instead (benchmark floor) */
 };
 
 /* What attacher__add() did, for the caller's message. */

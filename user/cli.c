@@ -43,6 +43,7 @@ enum {
 	OPT_LIST,
 	OPT_RINGBUF,
 	OPT_MAX_KEYS,
+	OPT_EMPTY_PROBE,
 };
 
 static const struct argp_option opts[] = {
@@ -58,6 +59,8 @@ static const struct argp_option opts[] = {
 	  "Probe route: the USDT marker python:audit, or uprobes on CPython's audit functions "
 	  "(default: usdt where the binary has it)", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
+	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
+	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
 	{ "list", OPT_LIST, NULL, 0,
 	  "List Python processes (or the -p ones) with version, build and the route each gets", 0 },
 	{ NULL, 0, NULL, 0, "Count mode:", 1 },
@@ -249,6 +252,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TOP:
 		cfg->top = need_uint("--top", arg, 1, 1000000);
 		saw_top = 1;
+		break;
+	case OPT_EMPTY_PROBE:
+		cfg->empty_probe = true;
 		break;
 	case OPT_MAX_KEYS:
 		cfg->max_keys = need_uint("--max-keys", arg, 1, 1 << 24);

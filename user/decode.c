@@ -110,14 +110,6 @@ static int take_value(struct cursor *c, struct pa_value *out, unsigned depth)
 	c->off = padded <= c->size - start ? start + padded : c->size;
 
 	switch (v.kind) {
-	case PA_V_CSTR:
-	case PA_V_OTHER: {
-		const void *nul = memchr(out->data, '\0', out->len);
-
-		if (nul)
-			out->len = (const uint8_t *)nul - out->data;
-		break;
-	}
 	case PA_V_PYLONG:
 		for (i = 0; i < v.aux; i++) {
 			uint32_t d;

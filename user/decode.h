@@ -21,8 +21,8 @@
  *    together fit in audit_event.pool.
  * Unknown bits in pa_event.flags and pa_val.flags are ignored.
  *
- * PA_V_CSTR and PA_V_OTHER payloads are C strings: their len is cut at the
- * first NUL, if any (the bytes after it are not part of the string).
+ * Payloads are passed on as they are: a NUL inside a PA_V_CSTR (possible with
+ * the "s#" format) is not a terminator, the renderers show it as \x00.
  */
 #ifndef PA_DECODE_H
 #define PA_DECODE_H

@@ -881,7 +881,8 @@ static int load_relocs(struct elf_file *ef)
 			}
 		}
 	}
-	qsort(ef->relocs, ef->nrelocs, sizeof(*ef->relocs), cmp_reloc);
+	if (ef->nrelocs)
+		qsort(ef->relocs, ef->nrelocs, sizeof(*ef->relocs), cmp_reloc);
 	return 0;
 }
 

@@ -17,7 +17,14 @@
  * restarts the search and finds this file again through -Iuser; that nested
  * copy's #include_next then reaches the system header.
  */
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winclude-next-absolute-path"
+#endif
 #include_next <elf.h>
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
 
 #ifndef PA_ELF_H
 #define PA_ELF_H

@@ -4,7 +4,7 @@
  * comm) for the text renderer, and the UTF-8 decoder/encoder shared with the
  * JSON writer.  The conventions are listed in escape.h.
  *
- * Output goes through putc_unlocked()/fwrite(): the stream belongs to one
+ * Output goes through putc_unlocked()/fwrite_unlocked(): the stream belongs to one
  * thread (the tracer's poll loop), and runs of plain ASCII, the common case,
  * are written in one call.
  */
@@ -98,16 +98,16 @@ static void put_ascii(FILE *f, unsigned char c, char q)
 {
 	switch (c) {
 	case '\n':
-		fputs("\\n", f);
+		fputs_unlocked("\\n", f);
 		return;
 	case '\r':
-		fputs("\\r", f);
+		fputs_unlocked("\\r", f);
 		return;
 	case '\t':
-		fputs("\\t", f);
+		fputs_unlocked("\\t", f);
 		return;
 	case '\\':
-		fputs("\\\\", f);
+		fputs_unlocked("\\\\", f);
 		return;
 	}
 	if (q && c == (unsigned char)q) {
@@ -132,7 +132,7 @@ void escape_text(FILE *f, const void *data, size_t len, char q)
 		while (run < len && plain(s[run], q))
 			run++;
 		if (run > i) {
-			fwrite(s + i, 1, run - i, f);
+			fwrite_unlocked(s + i, 1, run - i, f);
 			i = run;
 			continue;
 		}
@@ -147,7 +147,7 @@ void escape_text(FILE *f, const void *data, size_t len, char q)
 			put_hex(f, 'u', cp, 4);
 			i += n;
 		} else {
-			fwrite(s + i, 1, n, f);
+			fwrite_unlocked(s + i, 1, n, f);
 			i += n;
 		}
 	}
@@ -168,6 +168,16 @@ void escape_ucs(FILE *f, const void *data, size_t len, unsigned width, char q)
 		uint16_t c2;
 
 		if (width == 1) {
+			size_t run = i;
+
+			/* latin-1 below 0x80 is ASCII: runs go out as they are */
+			while (run < len && plain(s[run], q))
+				run++;
+			if (run > i) {
+				fwrite_unlocked(s + i, 1, run - i, f);
+				i = run - 1;
+				continue;
+			}
 			cp = s[i];
 		} else if (width == 2) {
 			__builtin_memcpy(&c2, s + i, 2);
@@ -184,7 +194,7 @@ void escape_ucs(FILE *f, const void *data, size_t len, unsigned width, char q)
 		else if (cp > 0x10ffff)
 			put_hex(f, 'U', cp, 8);
 		else
-			fwrite(u, 1, utf8_encode(cp, u), f);
+			fwrite_unlocked(u, 1, utf8_encode(cp, u), f);
 	}
 	for (; i < len; i++)
 		put_hex(f, 'x', s[i], 2);
@@ -201,7 +211,7 @@ void escape_bytes(FILE *f, const void *data, size_t len, char q)
 		while (run < len && plain(s[run], q))
 			run++;
 		if (run > i) {
-			fwrite(s + i, 1, run - i, f);
+			fwrite_unlocked(s + i, 1, run - i, f);
 			i = run;
 			continue;
 		}

@@ -37,7 +37,8 @@ $1 == "event" && $2 == "args" && $3 == "format" { next }	# the header row
 /^[ \t]*$/ || /^#/ { next }
 
 NF < 4 || $1 == "" {
-	printf "gen_events.awk: input line %d: expected event, args, format, versions\n", NR > "/dev/stderr"
+	msg = "gen_events.awk: input line %d: expected event, args, format, versions\n"
+	printf msg, NR > "/dev/stderr"
 	err = 1
 	exit 1
 }

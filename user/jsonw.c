@@ -9,7 +9,6 @@
  * bytes and invalid UTF-8 are written).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +56,7 @@ static bool begin_value(struct jsonw *w)
 	}
 	if (w->depth > 0) {
 		if (!w->first[w->depth])
-			fputs(", ", w->f);
+			fputs_unlocked(", ", w->f);
 		w->first[w->depth] = false;
 	}
 	return true;
@@ -72,7 +71,7 @@ static void start(struct jsonw *w, char open)
 	begin_value(w);
 	if (w->depth >= JSONW_MAX_DEPTH) {
 		/* too deep: keep the slot filled so the output stays valid */
-		fputs("null", w->f);
+		fputs_unlocked("null", w->f);
 		w->dropped = 1;
 		return;
 	}
@@ -149,7 +148,7 @@ static void put_cp(FILE *f, uint32_t cp)
 	if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
 		put_u4(f, cp);
 	else
-		fwrite(u, 1, utf8_encode(cp, u), f);
+		fwrite_unlocked(u, 1, utf8_encode(cp, u), f);
 }
 
 static void put_bytes(FILE *f, const unsigned char *s, size_t len)
@@ -164,7 +163,7 @@ static void put_bytes(FILE *f, const unsigned char *s, size_t len)
 		while (run < len && plain(s[run]))
 			run++;
 		if (run > i) {
-			fwrite(s + i, 1, run - i, f);
+			fwrite_unlocked(s + i, 1, run - i, f);
 			i = run;
 			continue;
 		}
@@ -188,7 +187,7 @@ void jsonw_key(struct jsonw *w, const char *key)
 	if (!begin_value(w))
 		return;
 	put_bytes(w->f, (const unsigned char *)key, strlen(key));
-	fputs(": ", w->f);
+	fputs_unlocked(": ", w->f);
 	w->after_key = true;
 }
 
@@ -218,6 +217,15 @@ void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned wi
 		uint16_t c2;
 
 		if (width == 1) {
+			size_t run = i;
+
+			while (run < len && plain(s[run]))
+				run++;
+			if (run > i) {
+				fwrite_unlocked(s + i, 1, run - i, w->f);
+				i = run - 1;
+				continue;
+			}
 			cp = s[i];
 		} else if (width == 2) {
 			memcpy(&c2, s + i, 2);
@@ -237,16 +245,31 @@ void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned wi
 	putc_unlocked('"', w->f);
 }
 
+/* Decimal digits of v, without printf's format parsing (numbers are most of a line). */
+static void put_u64(FILE *f, uint64_t v, bool neg)
+{
+	char buf[24];
+	int n = sizeof(buf);
+
+	do {
+		buf[--n] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	if (neg)
+		buf[--n] = '-';
+	fwrite_unlocked(buf + n, 1, sizeof(buf) - n, f);
+}
+
 void jsonw_int(struct jsonw *w, int64_t v)
 {
 	if (begin_value(w))
-		fprintf(w->f, "%" PRId64, v);
+		put_u64(w->f, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void jsonw_uint(struct jsonw *w, uint64_t v)
 {
 	if (begin_value(w))
-		fprintf(w->f, "%" PRIu64, v);
+		put_u64(w->f, v, false);
 }
 
 void jsonw_double(struct jsonw *w, double v)
@@ -259,25 +282,25 @@ void jsonw_double(struct jsonw *w, double v)
 		return;
 	}
 	if (begin_value(w))
-		fwrite(buf, 1, n, w->f);
+		fwrite_unlocked(buf, 1, n, w->f);
 }
 
 void jsonw_bool(struct jsonw *w, bool v)
 {
 	if (begin_value(w))
-		fputs(v ? "true" : "false", w->f);
+		fputs_unlocked(v ? "true" : "false", w->f);
 }
 
 void jsonw_null(struct jsonw *w)
 {
 	if (begin_value(w))
-		fputs("null", w->f);
+		fputs_unlocked("null", w->f);
 }
 
 void jsonw_raw(struct jsonw *w, const char *literal)
 {
 	if (begin_value(w))
-		fputs(literal, w->f);
+		fputs_unlocked(literal, w->f);
 }
 
 void jsonw_end_line(struct jsonw *w)

@@ -7,7 +7,6 @@
  * tuple, dict, opaque objects, cut values) becomes an object with a "type".
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -225,14 +224,25 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 	}
 }
 
+/* Seconds with 6 decimals, as a JSON number; by hand, it is on every line. */
 static void json_ts(struct jsonw *w, int64_t ns)
 {
 	char buf[32];
-	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
+	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
+	int n = sizeof(buf) - 1, i;
 
-	snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "", u / 1000000000,
-		 u % 1000000000 / 1000);
-	jsonw_raw(w, buf);
+	buf[n] = '\0';
+	for (i = 0; i < 6; i++, us /= 10)
+		buf[--n] = '0' + us % 10;
+	buf[--n] = '.';
+	u /= 1000000000;
+	do {
+		buf[--n] = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (ns < 0)
+		buf[--n] = '-';
+	jsonw_raw(w, buf + n);
 }
 
 int json_out__event(struct json_out *j, const struct audit_event *ev)

@@ -129,6 +129,21 @@ fail:
 
 static void text_value(FILE *f, const struct pa_value *v);
 
+/* Decimal digits of v, without printf's format parsing; at least min digits. */
+static void put_u64(FILE *f, uint64_t v, bool neg, int min)
+{
+	char buf[24];
+	int n = sizeof(buf);
+
+	do {
+		buf[--n] = '0' + v % 10;
+		v /= 10;
+	} while (v || (int)sizeof(buf) - n < min);
+	if (neg)
+		buf[--n] = '-';
+	fwrite_unlocked(buf + n, 1, sizeof(buf) - n, f);
+}
+
 /* (a, b), (a,), [a, b]; ", ..." when items were left out. */
 static void text_items(FILE *f, const struct pa_value *v, char open, char close)
 {
@@ -138,11 +153,11 @@ static void text_items(FILE *f, const struct pa_value *v, char open, char close)
 	putc_unlocked(open, f);
 	for (i = 0; i < v->nitems; i++) {
 		if (i)
-			fputs(", ", f);
+			fputs_unlocked(", ", f);
 		text_value(f, &v->items[i]);
 	}
 	if (cut)
-		fputs(v->nitems ? ", ..." : "...", f);
+		fputs_unlocked(v->nitems ? ", ..." : "...", f);
 	else if (v->kind == PA_V_TUPLE && v->nitems == 1)
 		putc_unlocked(',', f);
 	putc_unlocked(close, f);
@@ -161,7 +176,7 @@ static void text_pylong(FILE *f, const struct pa_value *v)
 	}
 	memcpy(d, v->data, n * 4);
 	pylong_to_decimal(d, n, v->flags & PA_VF_NEG, buf, sizeof(buf));
-	fputs(buf, f);
+	fputs_unlocked(buf, f);
 }
 
 static void text_value(FILE *f, const struct pa_value *v)
@@ -173,18 +188,18 @@ static void text_value(FILE *f, const struct pa_value *v)
 
 	switch (v->kind) {
 	case PA_V_NONE:
-		fputs("None", f);
+		fputs_unlocked("None", f);
 		return;
 	case PA_V_BOOL:
-		fputs(v->aux ? "True" : "False", f);
+		fputs_unlocked(v->aux ? "True" : "False", f);
 		return;
 	case PA_V_INT:
 		memcpy(&i64, v->data, 8);
-		fprintf(f, "%" PRId64, i64);
+		put_u64(f, i64 < 0 ? 0 - (uint64_t)i64 : (uint64_t)i64, i64 < 0, 1);
 		return;
 	case PA_V_UINT:
 		memcpy(&u64, v->data, 8);
-		fprintf(f, "%" PRIu64, u64);
+		put_u64(f, u64, false, 1);
 		return;
 	case PA_V_PYLONG:
 		text_pylong(f, v);
@@ -192,7 +207,7 @@ static void text_value(FILE *f, const struct pa_value *v)
 	case PA_V_FLOAT:
 		memcpy(&d, v->data, 8);
 		jsonw_format_double(d, buf, sizeof(buf));
-		fputs(buf, f);
+		fputs_unlocked(buf, f);
 		return;
 	case PA_V_STR:
 		putc_unlocked('\'', f);
@@ -210,14 +225,14 @@ static void text_value(FILE *f, const struct pa_value *v)
 		putc_unlocked('\'', f);
 		break;
 	case PA_V_BYTES:
-		fputs("b'", f);
+		fputs_unlocked("b'", f);
 		escape_bytes(f, v->data, v->len, '\'');
 		putc_unlocked('\'', f);
 		break;
 	case PA_V_BYTEARRAY:
-		fputs("bytearray(b'", f);
+		fputs_unlocked("bytearray(b'", f);
 		escape_bytes(f, v->data, v->len, '\'');
-		fputs("')", f);
+		fputs_unlocked("')", f);
 		break;
 	case PA_V_TUPLE:
 		text_items(f, v, '(', ')');
@@ -232,15 +247,15 @@ static void text_value(FILE *f, const struct pa_value *v)
 		putc_unlocked('<', f);
 		escape_text(f, v->data, v->len, 0);
 		if (v->flags & PA_VF_TRUNC)
-			fputs("...", f);
-		fputs(" object>", f);
+			fputs_unlocked("...", f);
+		fputs_unlocked(" object>", f);
 		return;
 	default: /* PA_V_UNREADABLE */
-		fputs("<?>", f);
+		fputs_unlocked("<?>", f);
 		return;
 	}
 	if (value_truncated(v))
-		fputs("...", f);
+		fputs_unlocked("...", f);
 }
 
 static void text_name(FILE *f, const struct pa_value *name)
@@ -267,7 +282,10 @@ static void text_time(struct output *o, const struct audit_event *ev)
 			strcpy(o->hms, "??:??:??");
 		o->hms_sec = sec;
 	}
-	fprintf(o->opts.f, "%s.%06u ", o->hms, (unsigned)(sub / 1000));
+	fputs_unlocked(o->hms, o->opts.f);
+	putc_unlocked('.', o->opts.f);
+	put_u64(o->opts.f, sub / 1000, false, 6);
+	putc_unlocked(' ', o->opts.f);
 }
 
 static void text_event(struct output *o, const struct audit_event *ev)
@@ -279,23 +297,27 @@ static void text_event(struct output *o, const struct audit_event *ev)
 
 	text_time(o, ev);
 	escape_text(f, ev->comm, strlen(ev->comm), 0);
-	fprintf(f, "[%u/%u] ", ev->pid, ev->tid);
+	putc_unlocked('[', f);
+	put_u64(f, ev->pid, false, 1);
+	putc_unlocked('/', f);
+	put_u64(f, ev->tid, false, 1);
+	fputs_unlocked("] ", f);
 	text_name(f, &ev->name);
 	putc_unlocked('(', f);
 	if (ev->nargs && value_to_utf8(&ev->name, name, sizeof(name)) < sizeof(name))
 		info = event_lookup_args(name);
 	for (i = 0; i < ev->nargs; i++) {
 		if (i)
-			fputs(", ", f);
+			fputs_unlocked(", ", f);
 		if (event_info_arg_name(info, i, argname, sizeof(argname))) {
-			fputs(argname, f);
+			fputs_unlocked(argname, f);
 			putc_unlocked('=', f);
 		}
 		text_value(f, &ev->args[i]);
 	}
 	if ((ev->flags & (PA_EV_ARGS_TRUNC | PA_EV_FMT_UNSUPPORTED)) || ev->nargs < ev->nargs_total)
-		fputs(ev->nargs ? ", ..." : "...", f);
-	fputs(")\n", f);
+		fputs_unlocked(ev->nargs ? ", ..." : "...", f);
+	fputs_unlocked(")\n", f);
 }
 
 int output__event(struct output *o, const struct audit_event *ev)

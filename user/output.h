@@ -32,8 +32,8 @@
  * tuple/list -> {"type": "tuple", "value": [...]}; dict -> {"type": "dict",
  * "len": N}; other -> {"type": "<type name>"}; unreadable -> {"type": "?",
  * "error": "unreadable"}.  A cut str/bytes/tuple/list is an object with
- * "truncated": true and "length": the full size (code points, bytes, items;
- * left out when unknown, as for C strings).
+ * "truncated": true and "length": the full size (code points for str, bytes
+ * for bytes and for C strings of known size, items; left out when unknown).
  */
 #ifndef PA_OUTPUT_H
 #define PA_OUTPUT_H

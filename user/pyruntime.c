@@ -11,7 +11,8 @@
  * docs/cpython-audit-internals.md sections 1, 4, 5 and 7.
  *
  * Nothing is executed: the version comes from Py_Version, the _PyRuntime debug
- * offsets or a version string in .rodata; code is read with capstone.  A probe
+ * offsets or the PY_VERSION string Py_GetVersion() formats; code is read with
+ * capstone.  A probe
  * address is only ever returned after a linear disassembly of its function,
  * from the function's start, lands exactly on it.
  */
@@ -19,7 +20,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -377,9 +377,10 @@ static int read_cstr(struct elf_file *ef, uint64_t vaddr, char *buf, size_t size
 
 /*
  * PY_VERSION as Py_GetVersion() passes it to PyOS_snprintf: the string that
- * one of its rip-relative lea instructions points at.  The literal may be
- * the merged tail of a longer string (pyenv: ".../versions/3.9.18"), which a
- * scan for NUL-delimited strings cannot see.  Returns PY_VERSION_HEX or 0.
+ * one of its rip-relative lea instructions (or, in a non-PIE executable, a
+ * mov of an absolute address) points at.  The literal may be the merged tail
+ * of a longer string (pyenv: ".../versions/3.9.18"), which a scan for
+ * NUL-delimited strings cannot see.  Returns PY_VERSION_HEX or 0.
  */
 static unsigned version_from_getversion(struct scan *s)
 {
@@ -398,15 +399,22 @@ static unsigned version_from_getversion(struct scan *s)
 	pc = sym.value;
 	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
 		const cs_x86 *x = &s->insn->detail->x86;
+		const cs_x86_op *src = &x->operands[1];
+		uint64_t at;
 		char buf[24];
 		unsigned hex;
 
-		if (s->insn->id != X86_INS_LEA || x->op_count != 2 ||
-		    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
-		    x->operands[1].mem.index != X86_REG_INVALID)
+		if (x->op_count != 2 || x->operands[0].type != X86_OP_REG)
 			continue;
-		if (read_cstr(s->ef, s->insn->address + s->insn->size + x->operands[1].mem.disp, buf,
-			      sizeof(buf)) == 0 &&
+		if (s->insn->id == X86_INS_LEA && src->type == X86_OP_MEM &&
+		    src->mem.base == X86_REG_RIP && src->mem.index == X86_REG_INVALID)
+			at = s->insn->address + s->insn->size + src->mem.disp;
+		else if (s->insn->id == X86_INS_MOV && src->type == X86_OP_IMM &&
+			 elf_file__type(s->ef) == ET_EXEC)
+			at = (uint64_t)src->imm;
+		else
+			continue;
+		if (read_cstr(s->ef, at, buf, sizeof(buf)) == 0 &&
 		    pyruntime_parse_version(buf, &hex) == 0 && MINOR(hex) >= 8)
 			return hex;
 	}
@@ -768,7 +776,8 @@ struct site {
  * rel32, 0f 8x rel32, eb/7x rel8), each kept only if a sweep of its function
  * from the start decodes an instruction that ends right after the pattern
  * and branches to T.  Prefixed forms (66 66 48 e8) are found through the
- * containing instruction.  Returns the number of sites, at most max.
+ * containing instruction.  Returns the number of sites, at most max;
+ * *rejected counts rel32 patterns that could not be verified.
  */
 static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t max,
 			   size_t *rejected)
@@ -787,10 +796,10 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 		d = sec.data;
 		for (j = 0; j + 2 <= sec.size; j++) {
 			uint64_t at = sec.addr + j, end, tgt;
-			struct elf_func_range fn;
-			int32_t rel;
 			struct va_track va = { 0 };
-			int cond;
+			struct elf_func_range fn;
+			int cond, rel32 = 1;
+			int32_t rel;
 			size_t k;
 
 			if ((d[j] == 0xe8 || d[j] == 0xe9) && j + 5 <= sec.size) {
@@ -804,6 +813,7 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 			} else if (d[j] == 0xeb || (d[j] & 0xf0) == 0x70) {
 				rel = (int8_t)d[j + 1];
 				end = at + 2;
+				rel32 = 0;
 				cond = d[j] != 0xeb;
 			} else {
 				continue;
@@ -814,7 +824,12 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 			if (elf_file__func_containing(s->ef, at, &fn) ||
 			    sweep_to(s, fn.start, fn.end, at, &va) ||
 			    s->insn->address + s->insn->size != end || branch_target(s->insn) != t) {
-				(*rejected)++;
+				/*
+				 * A 2-byte pattern hits a given target by chance now
+				 * and then; a 5- or 6-byte one that does not decode
+				 * is most likely a real call we cannot vouch for.
+				 */
+				*rejected += rel32;
 				continue;
 			}
 			for (k = 0; k < n && out[k].vaddr != s->insn->address; k++)
@@ -976,72 +991,94 @@ static int add_sys_audit(struct scan *s, uint64_t meth)
 
 #define MAX_SITES 64
 
+#define GAP_PYSYS_AUDIT "events raised via _PySys_Audit (import, exec, sys.excepthook...) not seen"
+
+/*
+ * 3.9+: a PA_PROBE_VALIST point at every verified call/jmp of
+ * sys_audit_tstate.  Returns 1 if the call in PySys_Audit is among them, 0 if
+ * not; *t gets sys_audit_tstate (0 if it was not found).
+ */
+static int add_valist_sites(struct scan *s, const struct elf_sym *pysys, uint64_t *t)
+{
+	struct pybin *b = s->b;
+	struct site sites[MAX_SITES];
+	char tname[48] = "sys_audit_tstate";
+	size_t nsites, rejected, i;
+	uint64_t site, off;
+	struct elf_sym sym;
+	int have_pysys = 0;
+
+	*t = 0;
+	if (find_sys_audit_tstate(s, pysys, t, &site)) {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "sys_audit_tstate not found in PySys_Audit: " GAP_PYSYS_AUDIT);
+		return 0;
+	}
+	if (elf_file__func_symbol_at(s->ef, *t, &sym) == 0 && sym.value == *t && sym.name[0])
+		snprintf(tname, sizeof(tname), "%s", sym.name);
+
+	nsites = find_callers(s, *t, sites, MAX_SITES, &rejected);
+	if (nsites == MAX_SITES)
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap), "more than %d calls of %s",
+			 MAX_SITES, tname);
+	if (rejected)
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "%zu call(s) of %s not verified as instructions: not probed", rejected,
+			 tname);
+	for (i = 0; i < nsites; i++) {
+		struct py_probe_point *pt;
+		char fname[40];
+
+		/* A probe on a jcc fires whether or not the branch is taken. */
+		if (sites[i].cond) {
+			add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+				 "conditional jump to %s at 0x%llx not probed", tname,
+				 (unsigned long long)sites[i].vaddr);
+			continue;
+		}
+		if (code_offset(s->ef, sites[i].vaddr, &off))
+			continue;
+		pt = add_uprobe(b, PA_PROBE_VALIST, sites[i].vaddr, off);
+		if (!pt) {
+			add_note(b->uprobe_gap, sizeof(b->uprobe_gap), "more than %d probe points",
+				 PYBIN_MAX_UPROBE);
+			break;
+		}
+		func_name(s, sites[i].vaddr, sites[i].fn_start, sites[i].va, fname, sizeof(fname));
+		snprintf(pt->what, sizeof(pt->what), "%s %.27s in %.27s",
+			 sites[i].is_call ? "call" : "jmp", tname, fname);
+		if (sites[i].vaddr == site)
+			have_pysys = 1;
+	}
+	if (!have_pysys)
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "call of %s in PySys_Audit not verified: probing PySys_Audit entry", tname);
+	return have_pysys;
+}
+
 static void uprobe_route(struct scan *s, const struct elf_sym *pysys)
 {
 	struct pybin *b = s->b;
 	unsigned minor = MINOR(b->version_hex);
-	struct site sites[MAX_SITES];
-	uint64_t t = 0, site = 0, meth, off;
-	size_t nsites = 0, rejected = 0, i;
 	int have_pysys = 0, have_meth = 0, err;
-	char tname[48] = "sys_audit_tstate";
 	struct py_probe_point *pt;
-	struct elf_sym sym;
+	uint64_t t = 0, meth, off;
 
-	if (b->version_hex && minor >= 9 &&
-	    find_sys_audit_tstate(s, pysys, &t, &site) == 0) {
-		if (elf_file__func_symbol_at(s->ef, t, &sym) == 0 && sym.value == t && sym.name[0])
-			snprintf(tname, sizeof(tname), "%s", sym.name);
-		nsites = find_callers(s, t, sites, MAX_SITES, &rejected);
-		for (i = 0; i < nsites; i++) {
-			char fname[40];
-
-			if (sites[i].cond) {
-				add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-					 "conditional jump to %s at 0x%llx not probed", tname,
-					 (unsigned long long)sites[i].vaddr);
-				continue;
-			}
-			if (code_offset(s->ef, sites[i].vaddr, &off))
-				continue;
-			pt = add_uprobe(b, PA_PROBE_VALIST, sites[i].vaddr, off);
-			if (!pt) {
-				add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-					 "more than %d probe points", PYBIN_MAX_UPROBE);
-				break;
-			}
-			func_name(s, sites[i].vaddr, sites[i].fn_start, sites[i].va, fname,
-				  sizeof(fname));
-			snprintf(pt->what, sizeof(pt->what), "%s %.27s in %.27s",
-				 sites[i].is_call ? "call" : "jmp", tname, fname);
-			if (sites[i].vaddr == site)
-				have_pysys = 1;
-		}
-		if (!have_pysys)
-			add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-				 "call of %s in PySys_Audit not verified", tname);
-	} else if (b->version_hex && minor >= 9) {
+	if (!b->version_hex)
 		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-			 "sys_audit_tstate not found in PySys_Audit");
-	}
+			 "version unknown: %s", "events raised via _PySys_Audit (3.9+) not seen");
+	else if (minor >= 9)
+		have_pysys = add_valist_sites(s, pysys, &t);
 
 	/*
 	 * 3.8 (PySys_Audit is the whole implementation) and the fallback when
 	 * the va_list call cannot be trusted: PySys_Audit(event, fmt, ...) has
 	 * the same entry ABI in every version.
 	 */
-	if (!have_pysys) {
-		if (code_offset(s->ef, pysys->value, &off) == 0 &&
-		    (pt = add_uprobe(b, PA_PROBE_VARARGS, pysys->value, off))) {
-			snprintf(pt->what, sizeof(pt->what), "PySys_Audit entry (varargs)");
-			have_pysys = 1;
-		}
-		if (!b->version_hex)
-			add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-				 "version unknown: events raised via _PySys_Audit (3.9+) not seen");
-		else if (minor >= 9)
-			add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-				 "events raised via _PySys_Audit (import, exec, sys.excepthook...) not seen");
+	if (!have_pysys && code_offset(s->ef, pysys->value, &off) == 0 &&
+	    (pt = add_uprobe(b, PA_PROBE_VARARGS, pysys->value, off))) {
+		snprintf(pt->what, sizeof(pt->what), "PySys_Audit entry (varargs)");
+		have_pysys = 1;
 	}
 
 	err = find_sys_audit_meth(s->ef, &meth);
@@ -1049,15 +1086,17 @@ static void uprobe_route(struct scan *s, const struct elf_sym *pysys)
 		err = add_sys_audit(s, meth);
 	if (err == 0)
 		have_meth = 1;
+	else if (err == -EEXIST)
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "several sys.audit method entries: Python-level sys.audit() events not seen");
 	else
 		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-			 err == -EEXIST ? "several sys.audit method entries: Python-level sys.audit() events not seen"
-					: "sys.audit method not found: Python-level sys.audit() events not seen");
+			 "sys.audit method not found: Python-level sys.audit() events not seen");
 
 	/* Extra python:audit notes are inlined copies of sys_audit_tstate (LTO clones). */
 	if (t && b->usdt_total > 1)
 		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-			 "sys_audit_tstate inlined into %d clones (LTO): events raised via _PySys_Audit (import, exec, sys.excepthook...) not seen",
+			 "sys_audit_tstate inlined into %d clones (LTO): " GAP_PYSYS_AUDIT,
 			 b->usdt_total - 1);
 
 	b->uprobe_complete = have_pysys && have_meth && b->version_hex && !b->uprobe_gap[0];

@@ -51,12 +51,14 @@ struct pybin {
 };
 
 /*
- * Inspects the ELF file at path (never runs it).  Returns 0 and *out (free
- * with pybin__free), -ENOENT if the file defines no PySys_Audit in .dynsym
- * (not a Python), -ENOEXEC if not a usable x86-64 ELF, -ENAMETOOLONG, -ENOMEM,
- * or another -errno from opening or reading the file.  A Python whose probe
- * points cannot all be found still returns 0: nusdt/nuprobe may be 0 and
- * uprobe_gap says what is missing.
+ * Inspects the ELF file at path (never runs it); /proc/PID/root/... and
+ * /proc/PID/map_files/... paths work.  Returns 0 and *out (free with
+ * pybin__free), -ENOENT if the file defines no PySys_Audit in .dynsym (not a
+ * Python; open() failing with ENOENT gives the same value), -ENOEXEC if not a
+ * usable x86-64 ELF (wrong class or machine, truncated headers), -EISDIR,
+ * -ENAMETOOLONG, -ENOMEM, or another -errno of open/fstat/mmap.  A Python whose
+ * probe points cannot all be found still returns 0: nuprobe may be short,
+ * uprobe_complete is 0 and uprobe_gap says what is missing.
  */
 int pybin__open(const char *path, struct pybin **out);
 void pybin__free(struct pybin *b); /* NULL is fine */

@@ -534,6 +534,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	}
 	t->skel->rodata->cfg_discover = t->mode == MODE_SYSTEM;
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
+	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
+	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
 	if (cfg->max_keys)
 		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
 	if (t->mode != MODE_SYSTEM)
@@ -553,7 +555,11 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		}
 	}
 	{
-		struct attach_opts ao = { .skel = t->skel, .probe = cfg->probe };
+		struct attach_opts ao = {
+			.skel = t->skel,
+			.probe = cfg->probe,
+			.empty = cfg->empty_probe,
+		};
 
 		t->att = attacher__new(&ao);
 		if (!t->att) {
@@ -722,7 +728,7 @@ int tracer__run(struct tracer *t)
 
 	while (!t->out_error) {
 		struct epoll_event evs[8];
-		int i, n, timeout = t->npend ? 5 : 100;
+		int i, n, timeout = t->npend ? 5 : 50;
 		uint64_t now;
 
 		if (got_signal && t->mode != MODE_COMMAND)

@@ -184,6 +184,7 @@ static size_t unescape(const char *s, size_t n, unsigned char *out)
 static void test_text_roundtrip_random(void)
 {
 	unsigned iter, bad_trip = 0, bad_line = 0;
+	static const char special[] = "\n\x1b\\'\x80\xc2\xe2\xf0\xed\xff\x7f";
 	unsigned char in[64], back[64 * 4];
 
 	for (iter = 0; iter < 20000; iter++) {
@@ -194,7 +195,7 @@ static void test_text_roundtrip_random(void)
 			uint64_t r = unit_rand();
 
 			/* bias towards the interesting bytes */
-			in[i] = (r & 3) == 0 ? "\n\x1b\\'\x80\xc2\xe2\xf0\xed\xff\x7f"[(r >> 8) % 11]
+			in[i] = (r & 3) == 0 ? special[(r >> 8) % (sizeof(special) - 1)]
 					     : (uint8_t)(r >> 16);
 		}
 		out = esc(TEXT, in, len, '\'', &n);

@@ -257,7 +257,9 @@ static void test_double_random(void)
 			 " v=struct.unpack(\"<d\",bytes.fromhex(h)[::-1])[0]\n"
 			 " if repr(v)!=r:\n"
 			 "  bad+=1\n"
-			 "  if bad<5: print(\"test:FAIL:double_vs_python actual\",r,\"!= expected\",repr(v))\n"
+			 "  if bad<5:\n"
+			 "   print(\"test:FAIL:double_vs_python actual\",r,\"!= expected\",\n"
+			 "         repr(v))\n"
 			 "sys.exit(1 if bad else 0)' %s",
 			 path);
 		ASSERT_INT("double_same_as_python_repr", system(cmd), 0);

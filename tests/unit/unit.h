@@ -123,8 +123,9 @@ static UNIT_UNUSED bool unit_str(const char *name, const char *a, const char *e)
 	return unit_mem(name, a, strlen(a), e, strlen(e));
 }
 
-#define ASSERT_STR(name, actual, expected)		 unit_str((name), (actual), (expected))
-#define ASSERT_MEM(name, actual, alen, expected, elen) unit_mem((name), (actual), (alen), (expected), (elen))
+#define ASSERT_STR(name, actual, expected) unit_str((name), (actual), (expected))
+#define ASSERT_MEM(name, actual, alen, expected, elen)                                       \
+	unit_mem((name), (actual), (alen), (expected), (elen))
 
 static UNIT_UNUSED int unit_summary(const char *test)
 {
@@ -283,8 +284,8 @@ static UNIT_UNUSED bool unit_json_string(struct unit_json *j)
 			c = j->s[j->i++];
 			if (c == 'u') {
 				for (k = 0; k < 4; k++, j->i++)
-					if (j->i >= j->n || !strchr("0123456789abcdefABCDEF", j->s[j->i]) ||
-					    !j->s[j->i])
+					if (j->i >= j->n || !j->s[j->i] ||
+					    !strchr("0123456789abcdefABCDEF", j->s[j->i]))
 						return false;
 			} else if (!strchr("\"\\/bfnrt", c) || !c) {
 				return false;

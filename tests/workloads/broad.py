@@ -91,6 +91,8 @@ if _HOOK_FILE:
             return {"type": "dict", "len": len(v)}
         return {"type": t.__name__}
 
+    _inside = {}  # native tid -> 1 while the hook runs in that thread
+
     def _hook(event, args):
         st = _state[0]
         if st == 0:
@@ -99,10 +101,16 @@ if _HOOK_FILE:
             _state[0] = st = 1
         if st != 1:
             return
+        tid = _native_tid()
+        if tid in _inside:  # the hook itself raised an event: the record would be wrong
+            _record.append([tid, "HOOK-REENTERED", [event]])
+            return
+        _inside[tid] = 1
         try:
-            _record.append([_native_tid(), event, [_conv(a, 1) for a in args]])
+            _record.append([tid, event, [_conv(a, 1) for a in args]])
         except Exception as e:  # never let the hook change the workload's behaviour
-            _record.append([_native_tid(), event, [{"type": "HOOK-ERROR:" + type(e).__name__}]])
+            _record.append([tid, "HOOK-ERROR", [event, type(e).__name__]])
+        del _inside[tid]
         if event == "pyaudit_test.end":
             _state[0] = 2
 
