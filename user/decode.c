@@ -110,6 +110,26 @@ static int take_value(struct cursor *c, struct pa_value *out, unsigned depth)
 	c->off = padded <= c->size - start ? start + padded : c->size;
 
 	switch (v.kind) {
+	case PA_V_WSTR:
+		/*
+		 * BPF copies a window of a wchar_t string whose length it cannot
+		 * know: the string ends at the first zero code unit; without one
+		 * in the window it goes on past what was captured.
+		 */
+		for (i = 0; i < v.len / 4; i++) {
+			uint32_t u;
+
+			memcpy(&u, out->data + 4 * i, 4);
+			if (!u)
+				break;
+		}
+		if (i < v.len / 4) {
+			out->len = 4 * i;
+			out->flags &= ~PA_VF_TRUNC;
+		} else {
+			out->flags |= PA_VF_TRUNC;
+		}
+		break;
 	case PA_V_PYLONG:
 		for (i = 0; i < v.aux; i++) {
 			uint32_t d;

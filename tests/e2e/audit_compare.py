@@ -8,10 +8,12 @@ hook's values are first turned into what the tracer must print for them (the -s 
 differences accepted are the ones listed here, each for a reason:
 
 Always (contract):
-  N1. A tuple or list *inside* a tuple or list may be shown as {"type": "tuple"} (or
-      "list") without "value" (optionally with a correct "length"): the tracer
-      decodes container items one level deep only.  Top-level containers are always
-      compared in full.
+  N1. A tuple or list *inside* a tuple or list may be shown without its items: as
+      {"type": "tuple"} (or "list"), optionally with the correct "length", or cut like
+      a long container, {"type": ..., "value": [first k items], "truncated": true,
+      "length": N} with any k (0 included) and the correct N.  The tracer decodes
+      container items one level deep only.  Top-level containers are always compared
+      in full (a top-level cut must be exactly the 8-item rule).
   N2. An event with more arguments than the tracer captures carries
       "args_truncated": true and "nargs": N; then N must equal the hook's count and
       the captured arguments must equal the hook's first ones.
@@ -130,14 +132,9 @@ def _same(t, e, depth):
         if not isinstance(t, dict):
             return "expected %s, got %s" % (_j(e), _j(t))
         et = e.get("type")
-        if depth >= 1 and et in ("tuple", "list") and t.get("type") == et and "value" not in t:
-            # N1: a nested container without its items
-            extra = set(t) - {"type", "length", "truncated"}
-            if extra:
-                return "nested %s: unexpected keys %s" % (et, sorted(extra))
-            if "length" in t and t["length"] != _length(e):
-                return "nested %s: length %s, expected %s" % (et, t["length"], _length(e))
-            return None
+        if depth >= 1 and et in ("tuple", "list") and t.get("type") == et and (
+                "value" not in t or t.get("truncated") is True):
+            return _nested_short(t, e, et, depth)
         if e.get("_unrecorded"):
             return "expected a nested %s shown without items (N1), got %s" % (et, _j(t))
         if set(t) != set(e):
@@ -151,6 +148,24 @@ def _same(t, e, depth):
                 return "%s %s: %s" % (et, k, r)
         return None
     return "cannot compare with %r" % (e,)
+
+
+def _nested_short(t, e, et, depth):
+    """N1: a container inside a container, shown without (all) its items."""
+    extra = set(t) - {"type", "length", "truncated", "value"}
+    if extra:
+        return "nested %s: unexpected keys %s" % (et, sorted(extra))
+    if "length" in t and t["length"] != _length(e):
+        return "nested %s: length %s, expected %s" % (et, t["length"], _length(e))
+    if "value" not in t:
+        return None
+    if "length" not in t:
+        return "nested %s: cut without its length" % et
+    items, want = t["value"], e.get("value", [])
+    if not isinstance(items, list) or len(items) > len(want) or len(items) >= _length(e):
+        return "nested %s: %s is not a proper prefix of its %d items" % (
+            et, _j(items), _length(e))
+    return _same_list(items, want[: len(items)], depth + 1)
 
 
 def _same_list(t, e, depth):

@@ -277,9 +277,11 @@ class Tool:
                 if left <= 0:
                     break
                 self._cv.wait(min(left, 0.5))
+        exited = self.proc.poll() is not None
         self.kill()
-        pytest.fail("pyaudit-trace: no stderr line matching %r (%s) within %ds\n%s" % (
-            regex, what or "", timeout, self.describe()))
+        pytest.fail("pyaudit-trace: no stderr line matching %r (%s) %s\n%s" % (
+            regex, what or "", "before it exited" if exited else "within %ds" % timeout,
+            self.describe()))
 
     def wait_ready(self, timeout=60):
         return self.wait_stderr(re.escape(READY_LINE) + "$", timeout, "tracing started")

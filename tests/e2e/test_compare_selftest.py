@@ -132,3 +132,25 @@ def test_window_needs_one_begin_and_end():
         ac.compare(tool(("a", []))[:-1], rec(("a", [])))
     with pytest.raises(ac.CompareError, match="exactly one"):
         ac.compare(tool(("a", []), pid=5), rec(("a", [])))
+
+
+def test_nested_container_cut_form():
+    inner = {"type": "tuple", "length": 2, "value": [3, 4]}
+    r = rec(("e", [{"type": "tuple", "length": 2, "value": [1, inner]}]))
+
+    def with_inner(x):
+        return tool(("e", [{"type": "tuple", "value": [1, x]}]))
+    ac.compare(with_inner({"type": "tuple", "value": [], "truncated": True, "length": 2}), r)
+    ac.compare(with_inner({"type": "tuple", "value": [3], "truncated": True, "length": 2}), r)
+    for bad in ({"type": "tuple", "value": [], "truncated": True, "length": 3},  # wrong N
+                {"type": "tuple", "value": [], "truncated": True},  # no N
+                {"type": "tuple", "value": [9], "truncated": True, "length": 2},  # not a prefix
+                {"type": "tuple", "value": [3, 4], "truncated": True, "length": 2},  # not cut
+                {"type": "list", "value": [], "truncated": True, "length": 2}):  # wrong type
+        with pytest.raises(ac.CompareError):
+            ac.compare(with_inner(bad), r)
+    # top level: only the exact 8-item rule
+    r9 = rec(("e", [{"type": "tuple", "length": 9, "value": list(range(9))}]))
+    with pytest.raises(ac.CompareError):
+        ac.compare(tool(("e", [{"type": "tuple", "value": [0], "truncated": True,
+                                "length": 9}])), r9)

@@ -165,7 +165,7 @@ static void test_numbers(void)
 static void test_strings(void)
 {
 	static const uint16_t ucs2[] = { 0x20ac, 0xd800, 'x' };
-	static const uint32_t wide[] = { 'w', 0x1f600 };
+	static const uint32_t wide[] = { 'w', 0x1f600, 0 } /* BPF copies a window: the string ends at its NUL */;
 	static const uint8_t bytes[] = { 0, 0xff, 'a' };
 	struct rec r;
 
