@@ -1099,21 +1099,51 @@ static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino)
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* a new Python must be probed at once */
 }
 
-/* A file mapped executable that userspace has not looked at yet (libpython via ld.so or dlopen). */
-SEC("fentry/security_mmap_file")
-int BPF_PROG(on_mmap, struct file *file, unsigned long prot, unsigned long flags)
+static __always_inline void file_seen(struct file *file)
 {
 	__u64 dev, ino, key;
 	__u8 one = 1;
 
-	if (!cfg_discover || !file || !(prot & 4 /* PROT_EXEC */))
-		return 0;
+	if (!file)
+		return;
 	ino = BPF_CORE_READ(file, f_inode, i_ino);
 	dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	key = (dev << 40) ^ ino;
 	if (bpf_map_lookup_elem(&seen_files, &key))
-		return 0;
+		return;
 	bpf_map_update_elem(&seen_files, &key, &one, BPF_ANY);
 	send_proc(PA_REC_MMAP, dev, ino);
+}
+
+/*
+ * Executable files a process maps (libpython by ld.so or dlopen): at the mmap
+ * call, through its fd, so no kprobe or fentry is needed (kernels without
+ * ftrace have neither).  Userspace looks for the mapping once it is in place.
+ */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int on_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds, *file = NULL;
+	long fd = ctx->args[4];
+	unsigned int max;
+
+	if (!cfg_discover || !(ctx->args[2] & 4 /* PROT_EXEC */) || fd < 0)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (!fds || fd >= max)
+		return 0;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	file_seen(file);
+	return 0;
+}
+
+/* The executable of a new program (a static python3.X maps no library). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (cfg_discover)
+		file_seen(bprm->file);
 	return 0;
 }

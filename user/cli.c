@@ -17,21 +17,22 @@
 const char *argp_program_version = "pyaudit-trace 0.1";
 
 static const char doc[] =
-	"Show the PEP 578 audit events of Python processes, from outside, with no change to them.\n"
-	"\n"
-	"Traces one or more running processes (-p), a command (after --), or, with neither,\n"
-	"every Python process on the machine, including ones that start later.\n"
+	"Show the PEP 578 audit events of Python processes, from outside, with no\n"
+	"change to them: a running process (-p), a command (after --), or, with\n"
+	"neither, every Python process on the machine, also ones that start later.\n"
 	"\n"
 	"EXAMPLES:\n"
-	"  pyaudit-trace -- python3 app.py        trace a command from its first event\n"
-	"  pyaudit-trace -p 4242                  trace a running process\n"
-	"  pyaudit-trace -e 'socket.*,subprocess.*' -j -o net.jsonl\n"
-	"                                         system-wide, some events, as JSON Lines\n"
-	"  pyaudit-trace -x import,open,compile   everything but the noisiest events\n"
-	"  pyaudit-trace -c -d 10                 count events for 10 seconds\n"
-	"  pyaudit-trace -c -i 1 --by comm,event  counts per command and event, every second\n"
-	"  pyaudit-trace --list                   which Python processes there are, and how\n"
-	"                                         each would be traced\n";
+	"  pyaudit-trace -- python3 app.py     trace a command from its first event\n"
+	"  pyaudit-trace -p 4242               trace a running process\n"
+	"  pyaudit-trace -e 'socket.*' -j      every Python's socket events, JSON\n"
+	"  pyaudit-trace -x import,open        everything but two noisy events\n"
+	"  pyaudit-trace -c -d 10              count events for 10 seconds\n"
+	"  pyaudit-trace -c -i 1 --by comm     counts per command, every second\n"
+	"  pyaudit-trace --list                Python processes and their routes\n"
+	"\v"
+	"Text output: TIME COMM[PID/TID] EVENT(NAME=VALUE, ...), one event per line,\n"
+	"control bytes escaped.  JSON Lines: see the README for the schema.\n"
+	"Drops (a full ring buffer) are reported on stderr, never silent.";
 
 enum {
 	OPT_PROBE = 0x100,

@@ -49,6 +49,7 @@ struct watch {
 
 struct mmap_pending {
 	pid_t pid;
+	uint64_t ts_ns;	/* when the kernel saw the mapping */
 	uint64_t dev, ino;
 	int tries;
 };
@@ -143,7 +144,8 @@ static void seed_names(struct tracer *t)
  * Returns how many Python binaries pid has (probed now or before), or -errno.
  * For -p and the command, a binary whose requested route is missing is fatal.
  */
-static int attach_process(struct tracer *t, pid_t pid, pid_t attach_pid, int strict)
+static int attach_process(struct tracer *t, pid_t pid, pid_t attach_pid, int strict,
+			  uint64_t late_since_ns)
 {
 	int i, n, found = 0, err;
 	char comm[32];
@@ -185,10 +187,14 @@ static int attach_process(struct tracer *t, pid_t pid, pid_t attach_pid, int str
 			continue;
 		t->nattached++;
 		target_comm(pid, comm, sizeof(comm));
-		pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s%s", pid, comm,
+		pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
 			res.bin->version[0] ? res.bin->version : "(version unknown)", res.route,
 			res.complete ? "complete" : "partial: ", res.complete ? "" : res.gap,
-			attach_pid == -1 ? " [" : "", attach_pid == -1 ? "every process]" : "");
+			attach_pid == -1 ? " [every process]" : "");
+		if (late_since_ns)
+			pa_warn("PID %d (%s): %s was first mapped %.1f ms before it could be probed: "
+				"events of that process in between may be missing",
+				pid, comm, f->name, (now_mono() - late_since_ns) / 1e6);
 		if (log_verbose())
 			pa_dbg("  %s: %s, %d probes", f->name, res.bin->build, res.nlinks);
 	}
@@ -198,7 +204,7 @@ static int attach_process(struct tracer *t, pid_t pid, pid_t attach_pid, int str
 static int spawn_found(void *ctx, pid_t pid)
 {
 	struct tracer *t = ctx;
-	int n = attach_process(t, pid, pid, 1);
+	int n = attach_process(t, pid, pid, 1, 0);
 
 	if (n == -ESRCH)
 		return 0;
@@ -237,7 +243,7 @@ static int attach_pids(struct tracer *t)
 			pa_err("-p %d: no such process", pid);
 			return -ESRCH;
 		}
-		n = attach_process(t, pid, pid, 1);
+		n = attach_process(t, pid, pid, 1, 0);
 		if (n == -ESRCH || (n >= 0 && !target_alive(pid))) {
 			pa_err("-p %d: the process exited while attaching", pid);
 			return -ESRCH;
@@ -327,7 +333,7 @@ static int attach_system(struct tracer *t)
 	}
 	for (i = 0; i < n; i++)
 		if (pids[i] != self)
-			attach_process(t, pids[i], -1, 0);
+			attach_process(t, pids[i], -1, 0, 0);
 	free(pids);
 	attach_known_files(t);
 	return 0;
@@ -353,6 +359,7 @@ static void queue_mmap(struct tracer *t, const struct pa_exec_rec *r)
 	t->pend[t->npend].dev = dev;
 	t->pend[t->npend].ino = r->ino;
 	t->pend[t->npend].tries = 0;
+	t->pend[t->npend].ts_ns = r->hdr.ts_ns;
 	t->npend++;
 }
 
@@ -366,12 +373,18 @@ static void handle_pending_mmaps(struct tracer *t)
 
 		n = target_exec_files(p->pid, t->files, MAX_FILES);
 		if (n < 0) {
-			done = 1; /* the process is gone; the file is seen again when mapped again */
+			/* gone before it could be looked at: the file is examined when mapped again */
+			char comm[32];
+
+			target_comm(p->pid, comm, sizeof(comm));
+			pa_dbg("PID %d exited before its new executable file could be examined",
+			       p->pid);
+			done = 1;
 		} else {
 			for (j = 0; j < n; j++) {
 				if (t->files[j].ino != p->ino)
 					continue;
-				attach_process(t, p->pid, -1, 0);
+				attach_process(t, p->pid, -1, 0, p->ts_ns);
 				done = 1;
 				break;
 			}
@@ -538,8 +551,10 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
 	if (cfg->max_keys)
 		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
-	if (t->mode != MODE_SYSTEM)
+	if (t->mode != MODE_SYSTEM) {
 		bpf_program__set_autoload(t->skel->progs.on_mmap, false);
+		bpf_program__set_autoload(t->skel->progs.on_exec, false);
+	}
 
 	err = pyaudit_bpf__load(t->skel);
 	if (err) {

@@ -317,6 +317,7 @@ def compare(tool_events, record, str_size=STR_DEFAULT, cross_run=False, pid=None
 
 
 def _compare_thread(got, exp):
+    """None, or (index, reason) of the first difference."""
     for i in range(max(len(got), len(exp))):
         if i >= len(got):
             return i, "the tracer's thread ends here; the hook has %d more" % (len(exp) - i)
@@ -326,6 +327,24 @@ def _compare_thread(got, exp):
         if r:
             return i, r
     return None
+
+
+def _later_mismatches(got, exp, idx, limit=12):
+    """Argument differences after the first one, as long as the two sequences stay
+    aligned (same event names), so that one failure shows more than one problem."""
+    out = []
+    for i in range(idx + 1, min(len(got), len(exp))):
+        if got[i]["event"] != exp[i][1]:
+            out.append("   %4d names diverge here (%s vs %s); stopping" % (
+                i, got[i]["event"], exp[i][1]))
+            break
+        r = match_event(got[i], exp[i][1], exp[i][2])
+        if r:
+            out.append("   %4d %s: %s" % (i, exp[i][1], r[:200]))
+            if len(out) >= limit:
+                out.append("   ...")
+                break
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,6 +375,10 @@ def _report(label, gtid, etid, got, exp, idx, reason, ctx=3):
     if idx < len(got) and idx < len(exp) and got[idx]["event"] == exp[idx][1]:
         lines.append("  tracer  : %s" % _j(got[idx]["args"], 2000))
         lines.append("  expected: %s" % _j(exp[idx][2], 2000))
+        later = _later_mismatches(got, exp, idx)
+        if later:
+            lines.append("  further differences in this thread:")
+            lines.extend(later)
     return "\n".join(lines)
 
 

@@ -40,7 +40,7 @@ hook to record.
 
 Deterministic: a run with the hook and a run without raise the same events with
 the same arguments, in the same order per thread, except for values that cannot
-be equal between two processes (documented in tests/e2e/compare.py): addresses
+be equal between two processes (documented in tests/e2e/audit_compare.py): addresses
 (id(), ctypes.string_at) and the random part of tempfile names (prefix
 "pyaudit-tmp-").  All other names, paths and ports are fixed; file descriptors
 are deterministic as long as the process starts with only 0, 1 and 2 open.
