@@ -1096,6 +1096,7 @@ static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino)
 	r->tid = (__u32)id;
 	r->dev = dev;
 	r->ino = ino;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* a new Python must be probed at once */
 }
 

@@ -204,6 +204,7 @@ struct pa_exec_rec {
 	__u32 tid;
 	__u64 dev;  /* st_dev of the file (PA_REC_MMAP) */
 	__u64 ino;  /* st_ino of the file (PA_REC_MMAP) */
+	char comm[16];
 };
 
 /* -c key; fields not chosen with --by are zero. */

@@ -117,6 +117,13 @@ int target_all_pids(pid_t **pids)
 	return n;
 }
 
+void target_sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 void target_comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -130,6 +137,7 @@ void target_comm(pid_t pid, char *buf, size_t size)
 	} else {
 		buf[n] = 0;
 		buf[strcspn(buf, "\n")] = 0;
+		target_sanitize(buf);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -27,7 +27,10 @@ int target_exec_files(pid_t pid, struct proc_file *out, int max);
 /* Every process on the machine (numeric /proc entries).  Returns count or -errno; *pids malloc'd. */
 int target_all_pids(pid_t **pids);
 
-/* The comm of pid into buf ("?" if gone). */
+/* Replaces bytes a terminal could act on (controls, non-ASCII) with '?', for messages. */
+void target_sanitize(char *s);
+
+/* The comm of pid into buf ("?" if gone), sanitized for messages. */
 void target_comm(pid_t pid, char *buf, size_t size);
 
 /* Does pid exist (and is not a zombie)? */

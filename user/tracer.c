@@ -49,6 +49,7 @@ struct watch {
 
 struct mmap_pending {
 	pid_t pid;
+	char comm[16];
 	uint64_t ts_ns;	/* when the kernel saw the mapping */
 	uint64_t dev, ino;
 	int tries;
@@ -360,6 +361,9 @@ static void queue_mmap(struct tracer *t, const struct pa_exec_rec *r)
 	t->pend[t->npend].ino = r->ino;
 	t->pend[t->npend].tries = 0;
 	t->pend[t->npend].ts_ns = r->hdr.ts_ns;
+	memcpy(t->pend[t->npend].comm, r->comm, sizeof(r->comm));
+	t->pend[t->npend].comm[15] = 0;
+	target_sanitize(t->pend[t->npend].comm);
 	t->npend++;
 }
 
@@ -374,11 +378,13 @@ static void handle_pending_mmaps(struct tracer *t)
 		n = target_exec_files(p->pid, t->files, MAX_FILES);
 		if (n < 0) {
 			/* gone before it could be looked at: the file is examined when mapped again */
-			char comm[32];
-
-			target_comm(p->pid, comm, sizeof(comm));
-			pa_dbg("PID %d exited before its new executable file could be examined",
-			       p->pid);
+			if (!strncmp(p->comm, "python", 6))
+				pa_warn("PID %d (%s) ended before its new executable file could be "
+					"examined: if it ran Python, its events were not seen",
+					p->pid, p->comm);
+			else
+				pa_dbg("PID %d (%s) ended before its new executable file could be "
+				       "examined", p->pid, p->comm);
 			done = 1;
 		} else {
 			for (j = 0; j < n; j++) {
