@@ -180,7 +180,7 @@ static __always_inline struct tcache_ent *type_info(struct scratch *s, __u64 typ
 			e->kind = TK_NONE; /* "NoneType" */
 		else if (n == 6 && e->name[0] == 'f' && e->name[1] == 'l' && e->name[4] == 't')
 			e->kind = TK_FLOAT; /* "float" */
-		else if (n == 10 && e->name[0] == 'b' && e->name[4] == 'a' && e->name[9] == 'y')
+		else if (n == 10 && e->name[0] == 'b' && e->name[4] == 'a' && e->name[8] == 'y')
 			e->kind = TK_BYTEARRAY; /* "bytearray" */
 	}
 	if (!(tpf & PA_TPFLAGS_HEAPTYPE)) {

@@ -197,6 +197,8 @@ static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, _
 	}
 	n &= PA_STR_MAX * 2 - 1;
 	v->len = n;
+	if (!(v->flags & PA_VF_TRUNC))
+		v->full = n; /* whole: its size is known (0 = unknown, for a cut one) */
 	return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)n);
 }
 

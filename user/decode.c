@@ -71,7 +71,8 @@ static bool val_ok(const struct pa_val *v)
 		return true;
 	case PA_V_BYTES:
 	case PA_V_BYTEARRAY:
-		return v->len <= v->full;
+		/* full == 0 with PA_VF_TRUNC: a C string cut before its end, size unknown */
+		return v->len <= v->full || (v->full == 0 && (v->flags & PA_VF_TRUNC));
 	case PA_V_OTHER:
 		return v->len <= PA_TYPE_NAME_MAX;
 	case PA_V_WSTR:
@@ -110,6 +111,19 @@ static int take_value(struct cursor *c, struct pa_value *out, unsigned depth)
 	c->off = padded <= c->size - start ? start + padded : c->size;
 
 	switch (v.kind) {
+	case PA_V_OTHER: {
+		/*
+		 * tp_name of a static type carries its module ("posix.DirEntry");
+		 * Python calls the type by what follows the last dot (__name__).
+		 */
+		const uint8_t *dot = memrchr(out->data, '.', out->len);
+
+		if (dot) {
+			out->len -= dot + 1 - out->data;
+			out->data = dot + 1;
+		}
+		break;
+	}
 	case PA_V_WSTR:
 		/*
 		 * BPF copies a window of a wchar_t string whose length it cannot

@@ -99,7 +99,7 @@ static void json_pylong(struct jsonw *w, const struct pa_value *v)
 	if (n <= 3) { /* up to 90 bits: does it fit a JSON-friendly 64-bit number? */
 		for (i = n; i-- > 0;)
 			mag = mag << 30 | d[i];
-		if (!neg && mag <= UINT64_MAX) {
+		if (!neg && mag <= INT64_MAX) {
 			jsonw_uint(w, (uint64_t)mag);
 			return;
 		}
@@ -137,6 +137,19 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		return;
 	case PA_V_UINT:
 		memcpy(&u64, v->data, 8);
+		if (u64 > INT64_MAX) {
+			/* as for Python ints: beyond int64, a string many JSON readers keep exact */
+			char num[24];
+
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)u64);
+			jsonw_start_object(w);
+			jsonw_key(w, "type");
+			jsonw_cstring(w, "int");
+			jsonw_key(w, "value");
+			jsonw_cstring(w, num);
+			jsonw_end_object(w);
+			return;
+		}
 		jsonw_uint(w, u64);
 		return;
 	case PA_V_PYLONG:

@@ -157,15 +157,15 @@ class Workloads:
             self._refs[key] = self.run_hooked(py, sections)
         return self._refs[key]
 
-    def start(self, py, hook=None, sections=()):
+    def start(self, py, hook=None, sections=(), ping=False):
         """Starts broad.py waiting before "begin"; returns a Target."""
-        return Target(self, py, hook, sections)
+        return Target(self, py, hook, sections, ping)
 
 
 class Target:
     """A broad.py process parked before "begin" (PYAUDIT_WAIT)."""
 
-    def __init__(self, wl, py, hook, sections):
+    def __init__(self, wl, py, hook, sections, ping=False):
         self.py = py
         self.hook = wl.tmpfile("hook-%s.json" % py.id) if hook else None
         self.wait_file = wl.tmpfile("go")
@@ -174,7 +174,8 @@ class Target:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [py.exe, str(BROAD)] + list(sections),
-                env=wl.env(py, hook=self.hook, wait=self.wait_file, ready=self.ready_file),
+                env=wl.env(py, hook=self.hook, wait=self.wait_file, ready=self.ready_file,
+                           extra={"PYAUDIT_PING": "1"} if ping else None),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=str(wl.base))
         self.pid = self.proc.pid
 

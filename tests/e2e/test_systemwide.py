@@ -5,9 +5,11 @@ completely among everything else it sees (pytest itself is a Python process too)
 import pytest
 
 import audit_compare as ac
-from harness import PYTHONS, Tool, check_meta
+from harness import PYTHONS, Tool, attach_line, check_meta
 
 pytestmark = pytest.mark.usefixtures("tool")
+
+PING = "pyaudit_test.ping"
 
 
 @pytest.mark.parametrize("probe", ["auto", "uprobe"])
@@ -17,13 +19,17 @@ def test_systemwide_new_processes(workloads, probe):
     targets = []
     try:
         tool.wait_ready()
-        targets = [workloads.start(py) for py in PYTHONS]
-        attach = {}
+        # Parked before begin, each raising pyaudit_test.ping in a loop: the first ping
+        # in the output says the tracer covers that process (whether or not it prints
+        # a line per new process: it may probe per binary).
+        targets = [workloads.start(py, ping=True) for py in PYTHONS]
         for tgt in targets:
             tgt.wait_ready()
-            attach[tgt.pid] = tool.wait_stderr(
-                r"^pyaudit-trace: PID %d \(" % tgt.pid, 30,
-                "attach line of the new %s process %d" % (tgt.py.id, tgt.pid))
+            if not tool.wait_stdout(lambda e: e.get("pid") == tgt.pid and e.get("event") == PING,
+                                    30):
+                tool.kill()
+                pytest.fail("the tracer never reported the new %s process %d (no %s event "
+                            "within 30s)\n%s" % (tgt.py.id, tgt.pid, PING, tool.describe()))
         for tgt in targets:
             tgt.release()
         for tgt in targets:
@@ -39,10 +45,13 @@ def test_systemwide_new_processes(workloads, probe):
     events = tool.events()
     for tgt in targets:
         py = tgt.py
-        line = attach[tgt.pid].string
-        assert ("CPython %s, " % py.version) in line and line.endswith("coverage complete"), line
-        route = "uprobe" if probe == "uprobe" else line.split("route ")[1].split(",")[0]
-        assert route in py.probes, line
         window = ac.compare(events, refs[py.id], cross_run=True, pid=tgt.pid,
                             label="%s system-wide (%s), no hook vs reference run" % (py.id, probe))
+        route = window[0].get("route")
+        assert route in py.probes and (probe == "auto" or route == probe), \
+            "%s: route %r" % (py.id, route)
         check_meta(window, tgt.pid, py, route, tool.t0, tool.t1)
+        m = attach_line(tool.err, tgt.pid)  # optional for new processes; if there, right
+        if m:
+            assert m.group("ver") == py.version and m.group("route") == route, m.group(0)
+            assert m.group("cov") == "complete", m.group(0)

@@ -140,7 +140,7 @@ static void test_numbers(void)
 	      JHEAD "\"event\": \"my.event\", \"args\": [null, true, "
 		    "{\"type\": \"int\", \"value\": \"1180591620717411303424\"}, "
 		    "{\"type\": \"int\", \"value\": \"-1180591620717411303424\"}, "
-		    "18446744073709551615, -9223372036854775808, 0, "
+		    "{\"type\": \"int\", \"value\": \"18446744073709551615\"}, -9223372036854775808, 0, "
 		    "{\"type\": \"int\", \"truncated\": true, \"bits\": 300}, 1.0, 1e+100, "
 		    "{\"type\": \"float\", \"value\": \"-inf\"}, "
 		    "{\"type\": \"float\", \"value\": \"nan\"}], " JPROBE);
@@ -159,7 +159,7 @@ static void test_numbers(void)
 	      JHEAD "\"event\": \"n\", \"args\": ["
 		    "{\"type\": \"int\", \"value\": \"18446744073709551616\"}, "
 		    "{\"type\": \"int\", \"value\": \"-9223372036854775809\"}, "
-		    "-9223372036854775808, 18446744073709551615, false, 0], " JPROBE);
+		    "-9223372036854775808, {\"type\": \"int\", \"value\": \"18446744073709551615\"}, false, 0], " JPROBE);
 }
 
 static void test_strings(void)

@@ -22,6 +22,9 @@ Environment:
                      can attach with -p or system-wide first).
   PYAUDIT_READY=FILE with PYAUDIT_WAIT: create FILE when setup is done, just
                      before waiting (the process is then fully loaded).
+  PYAUDIT_PING=1     with PYAUDIT_WAIT: raise sys.audit("pyaudit_test.ping") on
+                     every poll, so that a test sees when a system-wide tracer
+                     has started reporting this process.
 
 Values are recorded as the tracer's JSON output spells them (-j), before any -s
 truncation (that is the comparator's job): str as is; int as a number, or
@@ -248,10 +251,13 @@ def wait_for_go():
     if ready:  # tell the test that setup is done and every library is mapped
         with open(ready, "w"):
             pass
+    ping = os.environ.get("PYAUDIT_PING")
     deadline = time.monotonic() + 120
     while not os.path.exists(path):  # os.stat: no audit event; time.sleep: one in 3.13+
         if time.monotonic() > deadline:
             raise SystemExit("broad.py: PYAUDIT_WAIT file never appeared")
+        if ping:
+            sys.audit("pyaudit_test.ping")
         time.sleep(0.01)
 
 
