@@ -196,7 +196,7 @@ static __always_inline struct tcache_ent *type_info(struct scratch *s, __u64 typ
  */
 static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 				      const struct pa_layout *L, const __u64 *head,
-				      struct tcache_ent *ti)
+				      struct tcache_ent *ti, __u32 str_limit)
 {
 	struct pa_val *v;
 	__u32 kind, n;
@@ -219,7 +219,7 @@ static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 			data = hw(head, L->str_any_data);
 		else if (rd(&data, 8, obj + L->str_any_data))
 			return put_unreadable(s, off, obj);
-		return put_bytes(s, off, PA_V_STR, k, data, len * k, cfg_str_size, len);
+		return put_bytes(s, off, PA_V_STR, k, data, len * k, str_limit, len);
 	}
 	case TK_BYTES: {
 		__u64 size = hw(head, L->ob_size);
@@ -305,7 +305,7 @@ __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 	ti = type_info(s, hw(head, L->ob_type), L);
 	if (!ti)
 		return put_unreadable(s, off, obj);
-	return obj_leaf(s, off, obj, L, head, ti);
+	return obj_leaf(s, off, obj, L, head, ti, cfg_str_size);
 }
 
 /*
@@ -351,7 +351,7 @@ __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 	if (!ti)
 		return put_unreadable(s, off, obj);
 	if (ti->kind != TK_TUPLE && ti->kind != TK_LIST)
-		return obj_leaf(s, off, obj, L, head, ti);
+		return obj_leaf(s, off, obj, L, head, ti, cfg_str_size);
 
 	tuple = ti->kind == TK_TUPLE;
 	size = hw(head, L->ob_size);
@@ -1026,7 +1026,7 @@ int uprobe_sysaudit(struct pt_regs *ctx)
 	ti = type_info(s, hw(head, L->ob_type), L);
 	if (!ti || ti->kind != TK_STR)
 		return 0;
-	off = obj_leaf(s, off, name, L, head, ti);
+	off = obj_leaf(s, off, name, L, head, ti, PA_NAME_MAX); /* names are not cut to -s */
 	if (val_at(s, name_off)->kind != PA_V_STR)
 		return 0;
 	((struct pa_event *)s->buf)->flags |= PA_EV_PYLEVEL;

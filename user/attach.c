@@ -34,7 +34,7 @@ struct attacher {
 	struct pyaudit_bpf *skel;
 	enum probe_choice probe;
 	int empty;
-	struct binary *bins;
+	struct binary **bins;	/* pointers: probe_info rows point into them */
 	int nbins;
 	struct linkset *sets;
 	int nsets;
@@ -68,8 +68,10 @@ void attacher__free(struct attacher *a)
 			bpf_link__destroy(a->sets[i].links[j]);
 		free(a->sets[i].links);
 	}
-	for (i = 0; i < a->nbins; i++)
-		pybin__free(a->bins[i].bin);
+	for (i = 0; i < a->nbins; i++) {
+		pybin__free(a->bins[i]->bin);
+		free(a->bins[i]);
+	}
 	free(a->sets);
 	free(a->bins);
 	free(a->others);
@@ -124,7 +126,7 @@ static int find_binary(struct attacher *a, uint64_t dev, uint64_t ino)
 	int i;
 
 	for (i = 0; i < a->nbins; i++)
-		if (a->bins[i].bin->dev == dev && a->bins[i].bin->ino == ino)
+		if (a->bins[i]->bin->dev == dev && a->bins[i]->bin->ino == ino)
 			return i;
 	return -1;
 }
@@ -137,8 +139,10 @@ static int add_binary(struct attacher *a, struct pybin *bin)
 	if (!p)
 		return -ENOMEM;
 	a->bins = p;
-	b = &a->bins[a->nbins];
-	memset(b, 0, sizeof(*b));
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	a->bins[a->nbins] = b;
 	b->bin = bin;
 	b->layout = layout_slot(a, &bin->layout);
 	if (b->layout < 0) {
@@ -214,7 +218,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 			return bi;
 		}
 	}
-	b = &a->bins[bi];
+	b = a->bins[bi];
 	bin = b->bin;
 
 	switch (a->probe) {

@@ -45,6 +45,7 @@ enum {
 	OPT_RINGBUF,
 	OPT_MAX_KEYS,
 	OPT_EMPTY_PROBE,
+	OPT_USAGE,
 };
 
 static const struct argp_option opts[] = {
@@ -64,6 +65,9 @@ static const struct argp_option opts[] = {
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
 	{ "list", OPT_LIST, NULL, 0,
 	  "List Python processes (or the -p ones) with version, build and the route each gets", 0 },
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print the program version", -1 },
 	{ NULL, 0, NULL, 0, "Count mode:", 1 },
 	{ "count", 'c', NULL, 0, "Count events in the kernel; print a table at the end", 1 },
 	{ "interval", 'i', "SECONDS", 0, "With -c: print the table every SECONDS", 1 },
@@ -184,6 +188,8 @@ static void parse_by(struct config *cfg, const char *arg)
 		usage_error("--by '%s': no key", arg);
 }
 
+static const struct argp argp_def;
+
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct config *cfg = state->input;
@@ -277,6 +283,21 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->command = &state->argv[state->next - 1];
 		state->next = state->argc;
 		break;
+	case '?':
+		argp_help(&argp_def, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, (char *)PA_PROG);
+		exit(0);
+	case OPT_USAGE:
+		argp_help(&argp_def, stdout, ARGP_HELP_USAGE, (char *)PA_PROG);
+		exit(0);
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(0);
+	case ARGP_KEY_ERROR:
+		/* with ARGP_NO_ERRS argp says nothing itself: one line of ours instead */
+		usage_error("unknown option, or one missing its value: '%s'",
+			    state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1]
+									 : "?");
+		break;
 	case ARGP_KEY_END:
 		if (cfg->command && cfg->npids)
 			usage_error("-p and a command exclude each other");
@@ -295,18 +316,23 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct argp argp_def = {
+	.options = opts,
+	.parser = parse_opt,
+	.args_doc = "[-- COMMAND [ARG...]]\n--list [-p PID | BINARY...]",
+	.doc = doc,
+};
+
 int cli_parse(int argc, char **argv, struct config *cfg)
 {
-	static const struct argp argp = {
-		.options = opts,
-		.parser = parse_opt,
-		.args_doc = "[-- COMMAND [ARG...]]\n--list [-p PID | BINARY...]",
-		.doc = doc,
-	};
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->str_size = PA_STR_DEFAULT;
 	cfg->ringbuf_kib = 8192;
 	cfg->by = BY_EVENT;
-	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, cfg);
+	program_invocation_name = program_invocation_short_name = (char *)PA_PROG;
+	/* argp's own messages and --help would be two lines and argv[0]-named: ours instead */
+	if (argp_parse(&argp_def, argc, argv, ARGP_IN_ORDER | ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+		       cfg))
+		usage_error("bad command line");
+	return 0;
 }

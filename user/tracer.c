@@ -249,8 +249,12 @@ static int attach_pids(struct tracer *t)
 			pa_err("-p %d: the process exited while attaching", pid);
 			return -ESRCH;
 		}
-		if (n < 0)
+		if (n == -EACCES || n == -EPERM) {
+			pa_err("-p %d: reading its memory maps: %s", pid, strerror(-n));
 			return n;
+		}
+		if (n < 0)
+			return n; /* attach_process said why */
 		if (n == 0) {
 			char path[64];
 			ssize_t len;

@@ -245,10 +245,13 @@ def tool_window(tool_events, pid, begin=BEGIN, end=END):
     en = [i for i, e in enumerate(evs) if e["event"] == end]
     if len(b) != 1 or len(en) != 1 or en[0] < b[0]:
         names = Counter(e["event"] for e in evs)
+        marker = begin.split(".")[0]
         raise CompareError(
             "pid %d: expected exactly one %s and one %s after it in the tracer's output, "
-            "found %d and %d (%d events of that pid in all; counts: %s)" % (
-                pid, begin, end, len(b), len(en), len(evs),
+            "found %d and %d (%d events of that pid in all; names with %r: %s; "
+            "counts: %s)" % (
+                pid, begin, end, len(b), len(en), len(evs), marker,
+                sorted(n for n in names if marker in n)[:20],
                 ", ".join("%s=%d" % kv for kv in sorted(names.items())[:40])))
     return evs[b[0]: en[0] + 1]
 
