@@ -373,8 +373,7 @@ def run_tool(args, env=None, timeout=120, prefix=(), cwd=None):
 
 # Keys every comparison needs; the rest of the contract is checked by check_schema().
 _CORE_KEYS = {"ts": (int, float), "pid": int, "tid": int, "event": str, "args": list}
-_KEYS = dict(_CORE_KEYS, uid=int, comm=str, arg_names=list, route=str, python=str,
-             complete=bool)
+_KEYS = dict(_CORE_KEYS, uid=int, comm=str, route=str, python=str, complete=bool)
 
 
 def parse_json_lines(data, where):
@@ -414,9 +413,11 @@ def check_schema(events, where):
         w = "%s: event %d (%s)" % (where, n, ev.get("event"))
         _check_keys(ev, _KEYS, w)
         assert ev["route"] in ("usdt", "uprobe"), "%s: route %r" % (w, ev["route"])
-        assert len(ev["arg_names"]) in (0, len(ev["args"])) and all(
-            x is None or isinstance(x, str) for x in ev["arg_names"]), \
-            "%s: arg_names %r for %d args" % (w, ev["arg_names"], len(ev["args"]))
+        # arg_names is left out when the event table documents no name for the event
+        names = ev.get("arg_names", [])
+        assert isinstance(names, list) and len(names) in (0, len(ev["args"])) and all(
+            x is None or isinstance(x, str) for x in names), \
+            "%s: arg_names %r for %d args" % (w, names, len(ev["args"]))
         if "args_truncated" in ev or "nargs" in ev:
             assert type(ev.get("nargs")) is int and ev["nargs"] >= len(ev["args"]), \
                 "%s: nargs %r" % (w, ev.get("nargs"))
