@@ -5,7 +5,7 @@
  *
  * Three probe kinds share one record builder (see enum pa_probe_kind):
  *  - usdt_audit:       the python:audit marker, (const char *event, tuple args);
- *  - uprobe_valist:    a call of sys_audit_tstate(tstate, event, fmt, va_list *),
+ *  - uprobe_c:         a call of sys_audit_tstate(tstate, event, fmt, va_list *),
  *                      placed on the call instruction, which the kernel emulates
  *                      (a probe on a function's first instruction is often
  *                      single-stepped, 4x dearer);
@@ -708,14 +708,27 @@ static __always_inline int next_slot(struct slots *sl, __u64 *out)
 }
 
 /* Is c a Py_BuildValue unit that takes one vararg slot? */
+/*
+ * Is c a Py_BuildValue unit that takes one vararg slot?  A bit set of the
+ * letters, not a switch: branches in the format loop multiply the verifier's work.
+ */
 static __always_inline int is_unit(char c)
 {
-	switch (c) {
-	case 'O': case 'N': case 'S': case 's': case 'z': case 'y': case 'u': case 'Z':
-	case 'i': case 'I': case 'b': case 'B': case 'h': case 'H': case 'c': case 'C':
-	case 'k': case 'K': case 'l': case 'L': case 'n':
-		return 1;
-	}
+	/* bits for 'A'..'Z' (low word) and 'a'..'z' (high word) */
+	const __u64 upper = (1ull << ('O' - 'A')) | (1ull << ('N' - 'A')) | (1ull << ('S' - 'A')) |
+			    (1ull << ('Z' - 'A')) | (1ull << ('I' - 'A')) | (1ull << ('B' - 'A')) |
+			    (1ull << ('H' - 'A')) | (1ull << ('C' - 'A')) | (1ull << ('K' - 'A')) |
+			    (1ull << ('L' - 'A'));
+	const __u64 lower = (1ull << ('s' - 'a')) | (1ull << ('z' - 'a')) | (1ull << ('y' - 'a')) |
+			    (1ull << ('u' - 'a')) | (1ull << ('i' - 'a')) | (1ull << ('b' - 'a')) |
+			    (1ull << ('h' - 'a')) | (1ull << ('c' - 'a')) | (1ull << ('k' - 'a')) |
+			    (1ull << ('l' - 'a')) | (1ull << ('n' - 'a'));
+	__u64 u = (__u8)c;
+
+	if (u >= 'A' && u <= 'Z')
+		return (upper >> ((u - 'A') & 31)) & 1;
+	if (u >= 'a' && u <= 'z')
+		return (lower >> ((u - 'a') & 31)) & 1;
 	return 0;
 }
 
@@ -787,7 +800,7 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 {
 	struct pa_event *e;
 	char fmt[PA_FMT_MAX];
-	__u32 i, top = 0, inparen = 0, nargs = 0, c, hash_len;
+	__u32 i, nargs = 0, c, hash_len;
 	long n;
 	__u64 x, len;
 	int next;
@@ -808,19 +821,14 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 		e->flags |= PA_EV_FMT_UNSUPPORTED;
 		return off;
 	}
-	/* count top-level units */
-	for (i = 0; i < PA_FMT_MAX; i++) {
-		c = fmt[i];
-		if (c == '(') {
-			top += !inparen;
-			inparen = 1;
-		} else if (c == ')') {
-			inparen = 0;
-		} else if (!inparen && is_unit(c)) {
-			top++;
-		}
-	}
-	if (top == 1 && fmt[0] == 'O') {
+	/*
+	 * Audit formats have one group at most, and only as the whole format
+	 * ("(O)"): its units are the arguments, as are the units of a format
+	 * without one, so parentheses are simply skipped below.  A lone "O" is
+	 * the other shape rule: given a tuple, that tuple is the argument list.
+	 * (No loop here: a scan that counts units multiplies the verifier's work.)
+	 */
+	if (fmt[0] == 'O' && fmt[1] == 0) {
 		const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
 		struct tcache_ent *ti;
 		__u64 type;
@@ -850,7 +858,8 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 		c = fmt[i];
 		if (!c)
 			break;
-		if (c == '(' || c == ')' || c == ' ' || c == ',' || c == ':' || c == '\t' || c == '#')
+		if ((c == '(' && i == 0) || c == ')' || c == ' ' || c == ',' || c == ':' ||
+		    c == '\t' || c == '#')
 			continue;
 		if (!is_unit(c)) {
 			e->flags |= PA_EV_FMT_UNSUPPORTED;
@@ -981,25 +990,24 @@ static __always_inline int is_pending_dup(__u64 event, __u32 lidx)
 	return 0;
 }
 
+/*
+ * C-level events: a call of sys_audit_tstate (VALIST), or PySys_Audit's entry
+ * (VARARGS, 3.8).  One program for both: the verifier checks the shared
+ * argument walker once instead of twice.
+ */
 SEC("uprobe")
-int uprobe_valist(struct pt_regs *ctx)
+int uprobe_c(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
+	if (PA_COOKIE_KIND(cookie) == PA_PROBE_VARARGS)
+		return emit_c_event(ctx, cookie, ctx->di, ctx->si);
 	/* sys_audit_tstate returns at once without a thread state: no hook sees that */
 	if (!ctx->di)
 		return 0;
 	if (is_pending_dup(ctx->si, PA_COOKIE_LAYOUT(cookie)))
 		return 0;
 	return emit_c_event(ctx, cookie, ctx->si, ctx->dx);
-}
-
-SEC("uprobe")
-int uprobe_varargs(struct pt_regs *ctx)
-{
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-
-	return emit_c_event(ctx, cookie, ctx->di, ctx->si);
 }
 
 SEC("uprobe")

@@ -183,9 +183,8 @@ static struct bpf_program *prog_for(struct pyaudit_bpf *skel, unsigned kind)
 	case PA_PROBE_USDT:
 		return skel->progs.usdt_audit;
 	case PA_PROBE_VALIST:
-		return skel->progs.uprobe_valist;
 	case PA_PROBE_VARARGS:
-		return skel->progs.uprobe_varargs;
+		return skel->progs.uprobe_c;
 	case PA_PROBE_SYSAUDIT:
 		return skel->progs.uprobe_sysaudit;
 	}
