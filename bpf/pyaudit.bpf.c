@@ -80,6 +80,32 @@ struct {
 	__type(value, __u64);
 } last_ts SEC(".maps");
 
+/* Per probe id: the fixed-address range of its binary's C event names. */
+struct pa_probe_cfg probe_cfg[PA_MAX_PROBES];
+
+/*
+ * C event names by address, for binaries whose names have a fixed address
+ * (probe_cfg): reading the name costs a user-memory read at every event.
+ */
+struct ncache_ent {
+	__u64 ptr;
+	__u32 probe_id;
+	__u32 len;
+	__u64 hash;
+	char name[PA_NCACHE_NAME];
+};
+
+struct name_cache {
+	struct ncache_ent e[PA_NCACHE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_cache);
+} name_cache SEC(".maps");
+
 /* A Python-level event recorded at sys.audit() entry, to recognise it again. */
 struct pending {
 	__u64 name_ptr;	 /* UTF-8 buffer CPython will pass on: data of a compact ASCII str */
@@ -388,6 +414,104 @@ static __always_inline __u64 name_hash(struct scratch *s, __u32 name_off)
 	return h;
 }
 
+/* PA_NCACHE_NAME bytes, word by word (clang's memcpy here would go through the stack). */
+static __always_inline void copy48(void *dst, const void *src)
+{
+	__u64 *d = dst;
+	const __u64 *q = src;
+
+	d[0] = q[0];
+	d[1] = q[1];
+	d[2] = q[2];
+	d[3] = q[3];
+	d[4] = q[4];
+	d[5] = q[5];
+}
+
+/* The cache entry for a C event name at ptr, if its binary has fixed addresses. */
+static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id)
+{
+	struct name_cache *nc;
+	struct pa_probe_cfg *pc;
+	__u32 zero = 0;
+
+	if (id >= PA_MAX_PROBES)
+		return NULL;
+	pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
+	if (ptr < pc->ro_lo || ptr >= pc->ro_hi)
+		return NULL;
+	nc = bpf_map_lookup_elem(&name_cache, &zero);
+	if (!nc)
+		return NULL;
+	return &nc->e[(ptr ^ (ptr >> 7)) & (PA_NCACHE - 1)];
+}
+
+/*
+ * The event name of a C-level event as the first value: from the name cache
+ * when it has it, else read (and kept, if its binary allows).  Sets
+ * e->name_hash when known from the cache.
+ */
+static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr, __u32 id)
+{
+	struct ncache_ent *ce = ncache_slot(ptr, id);
+	struct pa_event *e = (struct pa_event *)s->buf;
+	struct pa_val *v;
+	__u32 next, len;
+
+	if (ce && ce->ptr == ptr && ce->probe_id == id) {
+		len = ce->len & 63;
+		if (len > PA_NCACHE_NAME)
+			len = PA_NCACHE_NAME;
+		copy48(payload_at(s, off), ce->name);
+		v = val_at(s, off);
+		v->kind = PA_V_CSTR;
+		v->flags = 0;
+		v->aux = 1;
+		v->len = len;
+		v->full = len;
+		e->name_hash = ce->hash;
+		return off + sizeof(struct pa_val) + PA_ALIGN8(len);
+	}
+	next = put_cstr(s, off, PA_V_CSTR, ptr, PA_NAME_MAX);
+	v = val_at(s, off);
+	if (ce && v->kind == PA_V_CSTR && !(v->flags & PA_VF_TRUNC) && v->len <= PA_NCACHE_NAME) {
+		__u8 *p = payload_at(s, off);
+		__u64 h = PA_FNV_OFFSET;
+		__u32 i;
+
+		len = v->len;
+		for (i = 0; i < PA_NCACHE_NAME && i < len; i++) {
+			h ^= p[i];
+			h *= PA_FNV_PRIME;
+		}
+		copy48(ce->name, p);
+		ce->len = len;
+		ce->hash = h;
+		ce->probe_id = id;
+		ce->ptr = ptr;
+		e->name_hash = h;
+	}
+	return next;
+}
+
+/*
+ * Before any other work: is this C event's name known, from the cache, to be
+ * filtered out?  Then the event costs the trap, two map lookups and nothing else.
+ */
+static __always_inline int early_drop(__u64 ptr, __u32 id)
+{
+	struct ncache_ent *ce;
+	__u32 *verdict;
+
+	if (!cfg_filter)
+		return 0;
+	ce = ncache_slot(ptr, id);
+	if (!ce || ce->ptr != ptr || ce->probe_id != id)
+		return 0;
+	verdict = bpf_map_lookup_elem(&names, &ce->hash);
+	return verdict && *verdict == PA_VERDICT_DROP;
+}
+
 /*
  * Starts a record in the scratch buffer: header, identity, the filters that
  * need no name.  Returns NULL if the event is filtered out.
@@ -506,7 +630,7 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off)
 
 	if (!cfg_filter && !cfg_count)
 		return 1;
-	h = name_hash(s, name_off);
+	h = e->name_hash ? e->name_hash : name_hash(s, name_off);
 	e->name_hash = h;
 	verdict = bpf_map_lookup_elem(&names, &h);
 	if (verdict && *verdict == PA_VERDICT_DROP)
@@ -939,14 +1063,17 @@ static __always_inline int load_slots(struct pt_regs *ctx, __u32 kind, struct sl
 static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64 event,
 					__u64 fmt)
 {
-	struct scratch *s = rec_begin(cookie);
+	struct scratch *s;
 	__u32 off = sizeof(struct pa_event), name_off = off;
 	struct slots sl = {};
 	int next;
 
+	if (early_drop(event, PA_COOKIE_ID(cookie)))
+		return 0;
+	s = rec_begin(cookie);
 	if (!s)
 		return 0;
-	off = put_cstr(s, off, PA_V_CSTR, event, PA_NAME_MAX);
+	off = put_c_name(s, off, event, PA_COOKIE_ID(cookie));
 	if (val_at(s, name_off)->kind != PA_V_CSTR)
 		return 0;
 	if (!rec_name_done(s, name_off))
@@ -1064,17 +1191,23 @@ int usdt_audit(struct pt_regs *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 event = reg(ctx, PA_COOKIE_R0(cookie));
 	__u64 tuple = reg(ctx, PA_COOKIE_R1(cookie));
-	struct scratch *s = rec_begin(cookie);
+	struct scratch *s;
 	__u32 off = sizeof(struct pa_event), name_off = off;
+	int next;
 
+	if (early_drop(event, PA_COOKIE_ID(cookie)))
+		return 0;
+	s = rec_begin(cookie);
 	if (!s)
 		return 0;
-	off = put_cstr(s, off, PA_V_CSTR, event, PA_NAME_MAX);
+	off = put_c_name(s, off, event, PA_COOKIE_ID(cookie));
 	if (val_at(s, name_off)->kind != PA_V_CSTR)
 		return 0;
 	if (!rec_name_done(s, name_off))
 		return 0;
-	off = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
+	next = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
+	if (next > 0)
+		off = next;
 	rec_submit(s, off);
 	return 0;
 }

@@ -207,6 +207,19 @@ struct pa_exec_rec {
 	char comm[16];
 };
 
+/*
+ * Per probe id (PA_COOKIE_ID): where C event names of that binary live at fixed
+ * addresses (a non-PIE executable's read-only segments), so BPF may keep them
+ * by address instead of reading them at every event.  0, 0: no such range.
+ */
+struct pa_probe_cfg {
+	__u64 ro_lo;
+	__u64 ro_hi;
+};
+
+#define PA_NCACHE      128 /* per-CPU name cache entries (power of two) */
+#define PA_NCACHE_NAME 48  /* longest name kept in it */
+
 /* -c key; fields not chosen with --by are zero. */
 struct pa_count_key {
 	__u64 name_hash;

@@ -283,6 +283,10 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	pid_id = new_probe_id(a, &b->info);
 	if (pid_id < 0)
 		return pid_id;
+	if (pid_id < PA_MAX_PROBES) {
+		a->skel->bss->probe_cfg[pid_id].ro_lo = bin->ro_lo;
+		a->skel->bss->probe_cfg[pid_id].ro_hi = bin->ro_hi;
+	}
 
 	for (i = 0; i < npts; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo);

@@ -1141,6 +1141,23 @@ int pybin__open(const char *path, struct pybin **out)
 	elf_file__stat(ef, &b->dev, &b->ino);
 	b->pie = elf_file__is_pie(ef);
 	b->shared = elf_file__type(ef) == ET_DYN && !b->pie;
+	if (elf_file__type(ef) == ET_EXEC) {
+		const struct elf_segment *segs;
+		size_t i, nsegs;
+
+		segs = elf_file__segments(ef, &nsegs);
+		b->ro_lo = UINT64_MAX;
+		for (i = 0; segs && i < nsegs; i++) {
+			if (segs[i].flags & PF_W)
+				continue;
+			if (segs[i].vaddr < b->ro_lo)
+				b->ro_lo = segs[i].vaddr;
+			if (segs[i].vaddr + segs[i].memsz > b->ro_hi)
+				b->ro_hi = segs[i].vaddr + segs[i].memsz;
+		}
+		if (b->ro_lo >= b->ro_hi)
+			b->ro_lo = b->ro_hi = 0;
+	}
 	b->stripped = !elf_file__has_symtab(ef);
 
 	s.ef = ef;

@@ -48,6 +48,12 @@ struct pybin {
 	int uprobe_complete;	/* 1 if the uprobe route sees every event */
 	char uprobe_gap[160];	/* if not complete: which events it cannot see and why */
 	char build[48];		/* e.g. "static exe, stripped, usdt", "shared lib, symbols" */
+	/*
+	 * Fixed-address executable (ET_EXEC) only: the range of its read-only
+	 * PT_LOAD segments.  A string there (a C event name) keeps its address and
+	 * contents for the life of any process running this file; 0, 0 otherwise.
+	 */
+	uint64_t ro_lo, ro_hi;
 };
 
 /*
