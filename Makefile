@@ -30,6 +30,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 BIN	  := $(OUT)/pyaudit-trace
 
 .PHONY: all clean test check unit e2e matrix bench vmlinux demo deps
+.SECONDARY: # keep the BPF object and skeleton between builds
 all: $(BIN)
 
 $(OUT)/user $(OUT)/bpf $(OUT)/tests:

@@ -1132,6 +1132,9 @@ int uprobe_c(struct pt_regs *ctx)
 	/* sys_audit_tstate returns at once without a thread state: no hook sees that */
 	if (!ctx->di)
 		return 0;
+	/* a C name filtered out needs no duplicate check (Python-level names are never cached) */
+	if (early_drop(ctx->si, PA_COOKIE_ID(cookie)))
+		return 0;
 	if (is_pending_dup(ctx->si, PA_COOKIE_LAYOUT(cookie)))
 		return 0;
 	return emit_c_event(ctx, cookie, ctx->si, ctx->dx);

@@ -77,6 +77,7 @@ struct tracer {
 	int64_t mono_to_real;
 	int out_error;
 	int nattached;	/* processes (or binaries, system-wide) probed */
+	uint64_t bad_records; /* records that failed to decode */
 	struct audit_event ev;
 	struct proc_file files[MAX_FILES];
 };
@@ -417,6 +418,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	switch (h->kind) {
 	case PA_REC_EVENT:
 		if (decode_event(data, size, &t->ev)) {
+			/* a bug of ours if it ever happens: counted and said, never silent */
+			t->bad_records++;
 			pa_dbg("dropping a malformed record of %zu bytes", size);
 			return 0;
 		}
@@ -481,6 +484,9 @@ static void check_drops(struct tracer *t, int final)
 	if (final && d)
 		pa_warn("lost %llu events in all (ring buffer full); try a larger --ringbuf-size",
 			(unsigned long long)d);
+	if (final && t->bad_records)
+		pa_warn("lost %llu events whose records could not be decoded (please report)",
+			(unsigned long long)t->bad_records);
 }
 
 /* ---- open / run / close ------------------------------------------------------ */

@@ -8,12 +8,14 @@ Pieces:
   Tool                   one running pyaudit-trace: stdout/stderr drained by threads,
                          wait for a stderr line, stop with SIGINT, parse JSON Lines
   run_tool()             run it to completion (usage errors, `-- COMMAND` runs)
-  parse_json_lines(), check_meta(), attach_lines()   output checks shared by the tests
+  parse_json_lines(), check_schema(), check_meta(), attach_line(),
+  check_one_error_line()  output checks shared by the tests
 """
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -43,8 +45,8 @@ BASE_ENV = {
 
 
 class Python:
-    def __init__(self, pid, exe, probes):
-        self.id = pid  # test id, e.g. "debian-3.11"
+    def __init__(self, ident, exe, probes):
+        self.id = ident  # test id, e.g. "debian-3.11"
         self.exe = exe
         self.probes = tuple(probes)  # routes the binary supports
         self.comm = os.path.basename(os.path.realpath(exe))[:15]
@@ -69,8 +71,8 @@ def _extra_pythons():
     interpreters, e.g. from the version matrix."""
     out = []
     for item in os.environ.get("PYAUDIT_E2E_PYTHONS", "").split():
-        pid, exe, probes = item.split("=")
-        out.append(Python(pid, exe, probes.split("+")))
+        ident, exe, probes = item.split("=")
+        out.append(Python(ident, exe, probes.split("+")))
     return out
 
 
@@ -95,7 +97,6 @@ def python_params():
 
 
 def free_port(kind):
-    import socket
     s = socket.socket(socket.AF_INET, kind)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -112,7 +113,6 @@ class Workloads:
     one interpreter raises the same arguments; runs of one interpreter are serial."""
 
     def __init__(self, base):
-        import socket
         self.base = Path(base)
         self.ports = {}
         self._refs = {}
@@ -452,8 +452,11 @@ def check_meta(window, pid, py, route, t0, t1):
             names["socket.connect"]
 
 
+# Per-process attach line; system-wide mode may append " [every process]" (the probe
+# covers every process of that binary).
 ATTACH_RX = (r"^pyaudit-trace: PID (?P<pid>\d+) \((?P<comm>[^)]*)\): CPython (?P<ver>\S+), "
-             r"route (?P<route>usdt|uprobe), coverage (?P<cov>complete|partial: .+)$")
+             r"route (?P<route>usdt|uprobe), coverage (?P<cov>complete|partial: .+?)"
+             r"(?P<every> \[every process\])?$")
 
 
 def attach_line(stderr_lines, pid):

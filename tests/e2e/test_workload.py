@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """The ground truth itself, without the tool: broad.py's hook records what it should,
 and two hooked runs agree (so a tool-vs-reference mismatch is the tool's fault)."""
+import subprocess
+
 import pytest
 
 import audit_compare as ac
-from harness import python_params
+from harness import PYENV, python_params
 
 
 def _one_level(v, depth=0):
@@ -111,3 +113,27 @@ def test_record_values(workloads, py):
     assert ev["os.system"] == [{"type": "bytes", "value": "true"}]
     assert ev["pickle.find_class"] == ["__main__", "Small"]
     assert ev["sqlite3.connect"] == [":memory:"]
+
+
+def test_plain_run_installs_no_hook(workloads):
+    """The "no hook" comparisons rely on nothing in the process asking for audit events
+    (site, .pth files, sitecustomize).  Checked with gdb where there are symbols (pyenv;
+    the Debian interpreter reads the same kind of .pth files): the runtime's C hook list
+    and the interpreter's Python hook list are both empty while broad.py is parked."""
+    tgt = workloads.start(PYENV)
+    try:
+        tgt.wait_ready()
+        out = subprocess.run(
+            ["gdb", "-q", "-batch", "-p", str(tgt.pid),
+             "-ex", "p _PyRuntime.audit_hook_head",
+             "-ex", "p _PyRuntime.interpreters.main->audit_hooks"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            timeout=120).stdout.decode("utf-8", "replace")
+        values = [line.split("=", 1)[1].strip() for line in out.splitlines()
+                  if line.startswith("$")]
+        assert len(values) == 2, "gdb could not read the hook lists:\n" + out[-2000:]
+        assert all(v.endswith(" 0x0") for v in values), "a hook is installed: %s" % values
+        tgt.release()
+        assert tgt.finish() is None
+    finally:
+        tgt.kill()
