@@ -205,21 +205,36 @@ static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, _
 /*
  * A wchar_t (UTF-32) C string, as 'u' units pass it.  Its length is unknown and
  * its bytes contain zeros, so a window is copied and userspace finds the NUL
- * code unit; a window that crosses into unmapped memory is retried smaller.
+ * code unit.  The window is read up to the end of the string's page first (that
+ * much is readable if its first byte is), then the rest of it, if readable.
  */
 static __always_inline __u32 put_wstr(struct scratch *s, __u32 off, __u64 src, __u32 limit)
 {
-	__u64 want = (__u64)limit * 4;
+	__u64 want = (__u64)limit * 4, first, rest;
+	struct pa_val *v;
 	__u32 next;
 
 	if (!src)
 		return put_simple(s, off, PA_V_NONE, 0, 0);
 	if (want > PA_STR_MAX)
 		want = PA_STR_MAX;
-	next = put_bytes(s, off, PA_V_WSTR, 4, src, want, want, 0);
-	if (val_at(s, off)->kind == PA_V_UNREADABLE)
-		next = put_bytes(s, off, PA_V_WSTR, 4, src, 64, 64, 0);
-	return next;
+	first = 4096 - (src & 4095);
+	if (first > want)
+		first = want;
+	first &= ~3ull;
+	next = put_bytes(s, off, PA_V_WSTR, 4, src, first, first, 0);
+	v = val_at(s, off);
+	if (v->kind != PA_V_WSTR || v->len != first || first >= want)
+		return next;
+	rest = want - first;
+	if (off + sizeof(struct pa_val) + want + 8 > PA_REC_MAX)
+		return next;
+	asm volatile("%0 &= 0xfff" : "+r"(first)); /* < 4096: the verifier needs it said */
+	asm volatile("%0 &= 0xfff" : "+r"(rest));
+	if (bpf_probe_read_user(payload_at(s, off) + first, rest, (const void *)(src + first)))
+		return next; /* the next page is not mapped: the string ends before it */
+	v->len = first + rest;
+	return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)(first + rest));
 }
 
 #endif /* PYOBJ_BPF_H */
