@@ -36,7 +36,7 @@ const volatile __u32 cfg_have_uid = 0;
 const volatile __u32 cfg_uid = 0;
 const volatile __u32 cfg_have_comm = 0;
 const volatile char cfg_comm[16] = {};
-const volatile __u32 cfg_discover = 0;
+const volatile __u32 cfg_discover = 0;	/* 1: every process (system-wide); 2: the watched ones (-p) */
 const volatile __u64 cfg_wakeup_bytes = 0; /* wake the reader past this much unread data */	/* system-wide: report execs and new executable mappings */
 
 struct {
@@ -126,6 +126,14 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } seen_files SEC(".maps");
+
+/* -p: the processes whose new executable mappings matter (a libpython dlopen'd later). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} watched SEC(".maps");
 
 /* ---- objects ---------------------------------------------------------------- */
 
@@ -1247,12 +1255,20 @@ static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino)
 static __always_inline void file_seen(struct file *file)
 {
 	__u64 dev, ino, key;
+	__u32 tgid;
 	__u8 one = 1;
 
 	if (!file)
 		return;
 	ino = BPF_CORE_READ(file, f_inode, i_ino);
 	dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	if (cfg_discover == 2) {
+		/* -p: every executable mapping of a watched process (few), none of the others */
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		if (bpf_map_lookup_elem(&watched, &tgid))
+			send_proc(PA_REC_MMAP, dev, ino);
+		return;
+	}
 	key = (dev << 40) ^ ino;
 	if (bpf_map_lookup_elem(&seen_files, &key))
 		return;

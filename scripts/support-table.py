@@ -47,8 +47,12 @@ def build_kind(r):
     return ", ".join(x for x in b.split(", ") if x != "usdt")
 
 
-def code_list(names):
-    return ", ".join("`%s`" % n for n in names)
+def code_list(names, counts=None, of=None):
+    out = []
+    for n in names:
+        c, t = (counts or {}).get(n), (of or {}).get(n)
+        out.append("`%s`%s" % (n, " (%d of %d)" % (c, t) if c and t and c != t else ""))
+    return ", ".join(out)
 
 
 def cell(r):
@@ -67,7 +71,8 @@ def cell(r):
         return "complete"
     missed = r.get("missed") or []
     if missed:
-        return "**partial**: %s not seen" % code_list(missed)
+        return "**partial**: %s not seen" % code_list(missed, r.get("missed_counts"),
+                                                      r.get("missed_of"))
     return "**partial** (claimed; no event of the workload missed)"
 
 
@@ -97,7 +102,7 @@ def render(data):
     measured = [r for r in data.get("results", []) if r.get("events_compared")]
     n = sorted({r["events_compared"] for r in measured})
     out.append("")
-    out.append("Measured %s by `tests/e2e/test_matrix.py` (%d row%s, %d route%s; %s events of "
+    out.append("Measured %s by `tests/e2e/test_matrix.py` (%d row%s, %d (row, route) pair%s; %s events of "
                "`broad.py` per run compared with the in-process hook's record, with and without "
                "a hook installed; `-p`, `--list` and system-wide checked too)." % (
                    data.get("generated", "?"), len(rows), "" if len(rows) == 1 else "s",

@@ -46,6 +46,7 @@ enum {
 	OPT_MAX_KEYS,
 	OPT_EMPTY_PROBE,
 	OPT_USAGE,
+	OPT_WAIT,
 };
 
 static const struct argp_option opts[] = {
@@ -60,6 +61,9 @@ static const struct argp_option opts[] = {
 	{ "probe", OPT_PROBE, "auto|usdt|uprobe", 0,
 	  "Probe route: the USDT marker python:audit, or uprobes on CPython's audit functions "
 	  "(default: usdt where the binary has it)", 0 },
+	{ "wait", OPT_WAIT, NULL, 0,
+	  "With -p: a process with no Python yet is watched until it loads one (an application "
+	  "that embeds Python), instead of being an error", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
 	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
@@ -260,6 +264,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->top = need_uint("--top", arg, 1, 1000000);
 		saw_top = 1;
 		break;
+	case OPT_WAIT:
+		cfg->wait = true;
+		break;
 	case OPT_EMPTY_PROBE:
 		cfg->empty_probe = true;
 		break;
@@ -307,6 +314,8 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("-i, --by, --top and --cumulative go with -c");
 		if (saw_cumulative && !saw_interval)
 			usage_error("--cumulative goes with -i");
+		if (cfg->wait && !cfg->npids)
+			usage_error("--wait goes with -p");
 		if (cfg->list && (cfg->count || (cfg->command && cfg->npids)))
 			usage_error("--list goes alone, with -p, or with binaries to look at");
 		break;

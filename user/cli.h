@@ -40,6 +40,7 @@ struct config {
 	unsigned by;			/* enum by_field bits; default BY_EVENT */
 	unsigned top;			/* --top; 0 = all */
 	bool hist;			/* --hist */
+	bool wait;			/* --wait: -p of a process with no Python yet is watched */
 	bool empty_probe;		/* --empty-probe: benchmark floor, no events */
 	unsigned max_keys;		/* --max-keys: count map size; 0 = default */
 	/* kernel-side filters */

@@ -63,15 +63,22 @@ int target_exec_files(pid_t pid, struct proc_file *out, int max)
 			continue;
 		snprintf(pf.name, sizeof(pf.name), "%s", file);
 		/*
-		 * map_files reaches the very inode mapped, even if the file was
-		 * replaced or deleted since, or lives under another root.
+		 * The file as the process sees it, through its root (right for
+		 * chroots and containers), if that is still the inode mapped; else
+		 * map_files, which reaches the very inode mapped even if the file
+		 * was replaced or deleted since.  The first is preferred: a
+		 * map_files name dies when ld.so or the program remaps that range.
 		 */
-		snprintf(pf.path, sizeof(pf.path), "/proc/%d/map_files/%lx-%lx", pid, start, end);
-		if (stat(pf.path, &st) || st.st_ino != pf.ino) {
-			snprintf(pf.path, sizeof(pf.path), "/proc/%d/root", pid);
-			if (strlen(pf.path) + strlen(file) >= sizeof(pf.path))
-				continue;
-			strcat(pf.path, file);
+		pf.path[0] = 0;
+		if (strlen(file) + 24 < sizeof(pf.path)) {
+			snprintf(pf.path, sizeof(pf.path), "/proc/%d/root%s", pid, file);
+			if (stat(pf.path, &st) || st.st_ino != pf.ino || major(st.st_dev) != maj ||
+			    minor(st.st_dev) != min)
+				pf.path[0] = 0;
+		}
+		if (!pf.path[0]) {
+			snprintf(pf.path, sizeof(pf.path), "/proc/%d/map_files/%lx-%lx", pid, start,
+				 end);
 			if (stat(pf.path, &st) || st.st_ino != pf.ino)
 				continue;
 		}

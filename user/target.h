@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 struct proc_file {
-	char path[96];		/* /proc/PID/root/... or /proc/PID/map_files/START-END */
+	char path[4200];	/* /proc/PID/root/... or /proc/PID/map_files/START-END */
 	char name[256];		/* the path as the process sees it, for messages */
 	uint64_t dev, ino;	/* st_dev / st_ino encoding (makedev) */
 };

@@ -245,6 +245,13 @@ static int attach_pids(struct tracer *t)
 			pa_err("-p %d: no such process", pid);
 			return -ESRCH;
 		}
+		{
+			__u8 one = 1;
+			__u32 key = pid;
+
+			/* its later executable mappings (a dlopen'd libpython) are reported */
+			bpf_map_update_elem(bpf_map__fd(t->skel->maps.watched), &key, &one, BPF_ANY);
+		}
 		n = attach_process(t, pid, pid, 1, 0);
 		if (n == -ESRCH || (n >= 0 && !target_alive(pid))) {
 			pa_err("-p %d: the process exited while attaching", pid);
@@ -256,7 +263,13 @@ static int attach_pids(struct tracer *t)
 		}
 		if (n < 0)
 			return n; /* attach_process said why */
-		if (n == 0) {
+		if (n == 0 && cfg->wait) {
+			char comm[32];
+
+			target_comm(pid, comm, sizeof(comm));
+			pa_info("PID %d (%s): no Python interpreter yet; waiting for one to be loaded",
+				pid, comm);
+		} else if (n == 0) {
 			char path[64];
 			ssize_t len;
 
@@ -395,7 +408,8 @@ static void handle_pending_mmaps(struct tracer *t)
 			for (j = 0; j < n; j++) {
 				if (t->files[j].ino != p->ino)
 					continue;
-				attach_process(t, p->pid, -1, 0, p->ts_ns);
+				attach_process(t, p->pid, t->mode == MODE_SYSTEM ? -1 : p->pid, 0,
+					       p->ts_ns);
 				done = 1;
 				break;
 			}
@@ -561,13 +575,14 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		t->skel->rodata->cfg_have_comm = 1;
 		strncpy((char *)t->skel->rodata->cfg_comm, cfg->comm, 15);
 	}
-	t->skel->rodata->cfg_discover = t->mode == MODE_SYSTEM;
+	t->skel->rodata->cfg_discover = t->mode == MODE_SYSTEM ? 1 : t->mode == MODE_PIDS ? 2 : 0;
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
 	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
 	if (cfg->max_keys)
 		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
-	if (t->mode != MODE_SYSTEM) {
+	if (t->mode == MODE_COMMAND) {
+		/* the held child is watched through ptrace instead */
 		bpf_program__set_autoload(t->skel->progs.on_mmap, false);
 		bpf_program__set_autoload(t->skel->progs.on_exec, false);
 	}
@@ -578,7 +593,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		       err == -EPERM ? " (run as root)" : " (-v shows the verifier's log)");
 		goto fail;
 	}
-	if (t->mode == MODE_SYSTEM) {
+	if (t->mode != MODE_COMMAND) {
 		err = pyaudit_bpf__attach(t->skel);
 		if (err) {
 			pa_err("attaching the mmap watcher: %s", strerror(-err));

@@ -175,7 +175,7 @@ def systemwide_params():
 # The tests every (row, route) must pass for "pass" (system-wide runs for a few only).
 CORE_TESTS = {"test_command_claim", "test_command_hook_same_run",
               "test_command_nohook_cross_run", "test_missed_events_same_with_and_without_hook",
-              "test_attach_pid", "test_list"}
+              "test_attach_pid", "test_list", "test_python_level_events_seen"}
 
 
 class Results:
@@ -602,8 +602,10 @@ def test_command_nohook_cross_run(results, combo, plain):
     claim = coverage_claim(res.err_lines, pid, row, route)
     window, missed = verify(results, combo, events, ref, pid, claim, res.t0, res.t1, True,
                             "%s --probe %s --, no hook vs reference run" % (row, route))
+    total = Counter(e[1] for e in ref["events"])
     results.note(combo, events_compared=len(ref["events"]), events_reported=len(window),
-                 missed=sorted(set(missed)), missed_counts=dict(Counter(missed)))
+                 missed=sorted(set(missed)), missed_counts=dict(Counter(missed)),
+                 missed_of={n: total[n] for n in set(missed)})
     assert len(window) + len(missed) == len(ref["events"])
 
 
@@ -625,6 +627,61 @@ def test_missed_events_same_with_and_without_hook(combo, hooked, plain):
     else:
         assert m_cross, "%s --probe %s claims %r but missed none of broad.py's %d events" % (
             row, route, claim, len(ref["events"]))
+
+
+# Events the stdlib raises only from Python code, with sys.audit(), that broad.py
+# triggers (checked against the row's own stdlib by test_python_level_events_seen).
+PY_LEVEL = ("shutil.copyfile", "shutil.copytree", "shutil.move", "shutil.rmtree",
+            "tempfile.mkstemp", "tempfile.mkdtemp", "glob.glob", "glob.glob/2",
+            "subprocess.Popen", "http.client.connect", "http.client.send",
+            "ctypes.create_string_buffer")
+
+
+_STDLIB_NAMES = {}
+
+
+def stdlib_audit_names(row):
+    """Event names passed literally to sys.audit() in the row's stdlib .py files
+    (symlinks skipped: Debian's sitecustomize.py points into the chroot's /etc)."""
+    if row.name in _STDLIB_NAMES:
+        return _STDLIB_NAMES[row.name]
+    p = subprocess.run(row.argv("-c") + ["import os; print(os.path.dirname(os.__file__))"],
+                       env=BASE_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p.stderr
+    lib = p.stdout.decode().strip()
+    host_lib = (row.root + lib) if row.chroot else lib
+    names = set()
+    rx = re.compile(r"""sys\.audit\(\s*["']([^"']+)["']""")
+    for dirpath, dirs, files in os.walk(host_lib):
+        dirs[:] = [d for d in dirs if d not in ("test", "site-packages", "dist-packages")]
+        for f in files:
+            path = os.path.join(dirpath, f)
+            if f.endswith(".py") and not os.path.islink(path):
+                with open(path, errors="replace") as fh:
+                    names.update(rx.findall(fh.read()))
+    assert "subprocess.Popen" in names, "no sys.audit() calls found under %s" % host_lib
+    _STDLIB_NAMES[row.name] = names
+    return names
+
+
+def test_python_level_events_seen(combo, plain):
+    """Whatever a route may miss, an event raised with sys.audit() from Python is seen
+    (the probe on the builtin sys.audit covers it): broad.py's own pyaudit_test.* and
+    the stdlib's Python-level events it triggers."""
+    row, route = combo
+    ref, res, events, _, pid = plain
+    names = {e[1] for e in ref["events"]}
+    in_stdlib = stdlib_audit_names(row)
+    py_level = {n for n in names if n.startswith("pyaudit_test.")}
+    for n in PY_LEVEL:
+        if n in names:
+            assert n in in_stdlib, "%s: %s is not raised by sys.audit() in the stdlib" % (row, n)
+            py_level.add(n)
+    assert len(py_level) >= 15, sorted(py_level)
+    want = Counter(e[1] for e in ref["events"] if e[1] in py_level)
+    got = Counter(e["event"] for e in ac.tool_window(events, pid) if e["event"] in py_level)
+    assert got == want, "%s --probe %s: Python-level events: tracer %s, hook %s" % (
+        row, route, got, want)
 
 
 def test_attach_pid(results, mwl, combo, plain):
