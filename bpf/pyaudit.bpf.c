@@ -524,7 +524,12 @@ static __always_inline int early_drop(__u64 ptr, __u32 id)
  * Starts a record in the scratch buffer: header, identity, the filters that
  * need no name.  Returns NULL if the event is filtered out.
  */
-static __always_inline struct scratch *rec_begin(__u64 cookie)
+/*
+ * On a preemptible kernel another traced thread can run a probe on this CPU
+ * while a record is half built and reuse the per-CPU buffer.  *token is the
+ * buffer's sequence at the start; rec_owned() tells whether it is still ours.
+ */
+static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct scratch *s;
@@ -551,6 +556,7 @@ static __always_inline struct scratch *rec_begin(__u64 cookie)
 		}
 	}
 	s->mm = (__u64)task->mm;
+	*token = ++s->seq;
 	e->hdr.kind = PA_REC_EVENT;
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->pid = task->tgid;
@@ -630,7 +636,15 @@ static __always_inline void hist_add(struct pa_event *e, __u64 h)
  * After the name value: applies the name filter, and in count mode counts the
  * event.  Returns 1 if the record should go on to its arguments.
  */
-static __always_inline int rec_name_done(struct scratch *s, __u32 name_off)
+static __always_inline int rec_owned(struct scratch *s, __u64 token)
+{
+	if (s->seq == token)
+		return 1;
+	count_drop(PA_DROP_PREEMPTED);
+	return 0;
+}
+
+static __always_inline int rec_name_done(struct scratch *s, __u32 name_off, __u64 token)
 {
 	struct pa_event *e = (struct pa_event *)s->buf;
 	__u32 *verdict, pending = PA_VERDICT_PENDING;
@@ -654,6 +668,9 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off)
 	}
 	if (cfg_count) {
 		struct pa_count_key k = {};
+
+		if (!rec_owned(s, token))
+			return 0;
 		__u64 one = 1, *c;
 
 		k.name_hash = h;
@@ -696,11 +713,13 @@ static __always_inline __u64 wakeup_flags(struct scratch *s)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-static __always_inline void rec_submit(struct scratch *s, __u32 len)
+static __always_inline void rec_submit(struct scratch *s, __u32 len, __u64 token)
 {
 	struct pa_event *e = (struct pa_event *)s->buf;
 	__u64 n = len;
 
+	if (!rec_owned(s, token))
+		return;
 	/* fits() keeps every record below PA_REC_MAX - 8 */
 	if (n > PA_REC_MAX - 8)
 		n = PA_REC_MAX - 8;
@@ -1072,19 +1091,20 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 					__u64 fmt)
 {
 	struct scratch *s;
+	__u64 token = 0;
 	__u32 off = sizeof(struct pa_event), name_off = off;
 	struct slots sl = {};
 	int next;
 
 	if (early_drop(event, PA_COOKIE_ID(cookie)))
 		return 0;
-	s = rec_begin(cookie);
+	s = rec_begin(cookie, &token);
 	if (!s)
 		return 0;
 	off = put_c_name(s, off, event, PA_COOKIE_ID(cookie));
 	if (val_at(s, name_off)->kind != PA_V_CSTR)
 		return 0;
-	if (!rec_name_done(s, name_off))
+	if (!rec_name_done(s, name_off, token))
 		return 0;
 	/* only now, past the filters, are the arguments read */
 	if (load_slots(ctx, PA_COOKIE_KIND(cookie), &sl)) {
@@ -1095,7 +1115,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 		if (next > 0)
 			off = next;
 	}
-	rec_submit(s, off);
+	rec_submit(s, off, token);
 	return 0;
 }
 
@@ -1157,6 +1177,7 @@ int uprobe_sysaudit(struct pt_regs *ctx)
 	__u64 args = ctx->si, nargs = ctx->dx, name, head[HEAD_WORDS];
 	struct tcache_ent *ti;
 	struct scratch *s;
+	__u64 token = 0;
 	struct pending *p;
 	__u32 off = sizeof(struct pa_event), name_off = off, state;
 	int next;
@@ -1166,7 +1187,7 @@ int uprobe_sysaudit(struct pt_regs *ctx)
 		return 0;
 	if (rd(&name, 8, args) || !name || rd_head(head, name))
 		return 0;
-	s = rec_begin(cookie);
+	s = rec_begin(cookie, &token);
 	if (!s)
 		return 0;
 	ti = type_info(s, hw(head, L->ob_type), L);
@@ -1187,12 +1208,12 @@ int uprobe_sysaudit(struct pt_regs *ctx)
 				      ? name + L->str_ascii_data
 				      : 0;
 	}
-	if (!rec_name_done(s, name_off))
+	if (!rec_name_done(s, name_off, token))
 		return 0;
 	next = put_obj_array(s, off, args + 8, nargs - 1, lidx);
 	if (next > 0)
 		off = next;
-	rec_submit(s, off);
+	rec_submit(s, off, token);
 	return 0;
 }
 
@@ -1203,23 +1224,24 @@ int usdt_audit(struct pt_regs *ctx)
 	__u64 event = reg(ctx, PA_COOKIE_R0(cookie));
 	__u64 tuple = reg(ctx, PA_COOKIE_R1(cookie));
 	struct scratch *s;
+	__u64 token = 0;
 	__u32 off = sizeof(struct pa_event), name_off = off;
 	int next;
 
 	if (early_drop(event, PA_COOKIE_ID(cookie)))
 		return 0;
-	s = rec_begin(cookie);
+	s = rec_begin(cookie, &token);
 	if (!s)
 		return 0;
 	off = put_c_name(s, off, event, PA_COOKIE_ID(cookie));
 	if (val_at(s, name_off)->kind != PA_V_CSTR)
 		return 0;
-	if (!rec_name_done(s, name_off))
+	if (!rec_name_done(s, name_off, token))
 		return 0;
 	next = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
 	if (next > 0)
 		off = next;
-	rec_submit(s, off);
+	rec_submit(s, off, token);
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct scratch {
 	__u64 mm;		/* current->mm of the event being built */
 	__u32 since_wakeup;	/* records since the reader was last woken, this CPU */
 	__u32 _pad;
+	__u64 seq;		/* bumped by every record started on this CPU */
 };
 
 /* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */

@@ -247,6 +247,7 @@ enum pa_drop_reason {
 	PA_DROP_NAME_MAP = 1,  /* names map full: filter or count key not stored */
 	PA_DROP_COUNT_MAP = 2, /* counts map full: event not counted */
 	PA_ERR_READ = 3,       /* a user-memory read failed (value reported as unreadable) */
+	PA_DROP_PREEMPTED = 4, /* the probe was preempted and its per-CPU buffer reused: event lost */
 	PA_DROP_NR = 8,
 };
 

@@ -498,6 +498,10 @@ static void check_drops(struct tracer *t, int final)
 	if (final && d)
 		pa_warn("lost %llu events in all (ring buffer full); try a larger --ringbuf-size",
 			(unsigned long long)d);
+	if (final && t->skel->bss->drops[PA_DROP_PREEMPTED])
+		pa_warn("lost %llu events whose probe was preempted on its CPU by another traced "
+			"thread (a fully preemptible kernel)",
+			(unsigned long long)t->skel->bss->drops[PA_DROP_PREEMPTED]);
 	if (final && t->bad_records)
 		pa_warn("lost %llu events whose records could not be decoded (please report)",
 			(unsigned long long)t->bad_records);

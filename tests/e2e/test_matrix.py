@@ -713,6 +713,9 @@ def test_attach_pid(results, mwl, combo, plain):
     _, missed = verify(results, combo, events, ref, tgt.pid, claim, tool.t0, tool.t1, True,
                        "%s -p --probe %s, no hook vs reference run" % (row, route))
     results.note(combo, missed_attach=sorted(set(missed)))
+    _, cmd_missed = check_subsequence(plain[2], ref, plain[4], True, "%s --" % row)
+    assert Counter(missed) == Counter(cmd_missed), \
+        "missed under -p %s, under -- %s" % (Counter(missed), Counter(cmd_missed))
 
 
 LIST_RX = re.compile(r"^(?P<pid>-)\s+(?P<comm>-)\s+(?P<ver>\S+)\s+(?P<route>usdt|uprobe)\s+"
@@ -755,7 +758,7 @@ def test_list(results, combo, plain):
 
 
 @pytest.mark.parametrize("combo,probe_opt", systemwide_params(), indirect=["combo"])
-def test_systemwide_new_chroot_python(results, mwl, combo, probe_opt):
+def test_systemwide_new_chroot_python(results, mwl, combo, probe_opt, plain):
     """System-wide: a chroot Python started after the tracer is found; the first such
     process gets a late-probe warning, a second one is reported completely (or, on a
     partial route, as the same sub-sequence as with the other modes)."""
@@ -806,3 +809,6 @@ def test_systemwide_new_chroot_python(results, mwl, combo, probe_opt):
     results.note(combo, systemwide_claim=claim, missed_systemwide=missed["second"],
                  systemwide_late_ms=float(warn[0].group("ms")))
     assert missed["first (after its first ping)"] == missed["second"], missed
+    _, cmd_missed = check_subsequence(plain[2], ref, plain[4], True, "%s --" % row)
+    assert missed["second"] == sorted(set(cmd_missed)), \
+        "missed system-wide %s, under -- %s" % (missed["second"], sorted(set(cmd_missed)))
