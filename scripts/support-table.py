@@ -96,8 +96,8 @@ def render(data):
             cells.append(cell(r))
             if r is not None and r.get("status") == "fail":
                 for test, why in (r.get("failures") or {}).items():
-                    first = why.strip().splitlines()[0] if why.strip() else ""
-                    notes.append("- %s, %s: `%s` %s" % (name, route, test, first[:300]))
+                    first = " / ".join(why.strip().splitlines()[:2])
+                    notes.append("- %s, %s: `%s` %s" % (name, route, test, first[:400]))
         out.append("| %s | %s | %s |" % (label, build_kind(any_r), " | ".join(cells)))
     measured = [r for r in data.get("results", []) if r.get("events_compared")]
     n = sorted({r["events_compared"] for r in measured})
@@ -112,6 +112,15 @@ def render(data):
         out.append("")
         out.append("Failures:")
         out.extend(notes)
+    other = data.get("other_tests") or {}
+    bad = [(t, o) for t, o in other.items() if o.get("outcome") != "passed"]
+    if bad:
+        out.append("")
+        out.append("Other checks of the matrix run:")
+        for t, o in bad:
+            out.append("- `%s`: %s%s" % (t, o.get("outcome"), (" (%s)" % o["reason"].strip()
+                                                               .splitlines()[0][:400])
+                                         if o.get("reason") else ""))
     return "\n".join(out)
 
 

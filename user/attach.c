@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "log.h"
@@ -197,6 +198,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	static char whybuf[256];
 	struct pybin *bin = NULL;
 	const struct py_probe_point *pts;
+	struct stat st;
 	struct linkset *set;
 	struct binary *b;
 	int i, bi, npts, usdt, err, pid_id;
@@ -204,10 +206,14 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 
 	memset(res, 0, sizeof(*res));
 	*why = NULL;
-	err = pybin__open(path, &bin);
-	if (err)
-		return err;
-	bi = find_binary(a, bin->dev, bin->ino);
+	/* a binary looked at before is not read again (libpython can be tens of MiB) */
+	bi = stat(path, &st) ? -1 : find_binary(a, st.st_dev, st.st_ino);
+	if (bi < 0) {
+		err = pybin__open(path, &bin);
+		if (err)
+			return err;
+		bi = find_binary(a, bin->dev, bin->ino);
+	}
 	if (bi >= 0) {
 		pybin__free(bin);
 	} else {

@@ -219,7 +219,14 @@ int elf_file__open(const char *path, struct elf_file **out)
 	}
 
 	err = -ENOEXEC;
-	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	/*
+	 * Read, never mmap: a uprobe attached for every process (ours in
+	 * system-wide mode, or another tracer's) puts its int3 into every mapping
+	 * of the file, a private one of ours included, and the instructions this
+	 * module decodes to place probes would be wrong.  read(2) sees the page
+	 * cache, which breakpoints never touch.
+	 */
+	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF)
 		goto err;
 	ef->img = (const unsigned char *)elf_rawfile(ef->elf, &ef->size);

@@ -26,7 +26,9 @@ tests/workloads/idloop_socket.py), split in three parts by the workload's marker
                    `-p PID`      window + after (attached while the workload waits before
                    begin; its wait loop raises nothing before 3.13, and from 3.13 on
                    "time.sleep" of that loop is a lower bound, see WAIT_LOOP_EVENTS).
-  Every comparison is exact: per event name, count for count.
+  Every comparison is exact: per event name, count for count.  Every run's attach line
+  must say "coverage complete" for the route asked for (a partial route misses events
+  for a reason that line states; failing on it first gives the cause, not a count diff).
 
 What is checked (each over debian-3.11 --probe usdt/uprobe and pyenv-3.11.7 uprobe):
   test_exact_counts      -c -j, `--` and `-p`, with and without a hook == ground truth
@@ -57,8 +59,8 @@ from fnmatch import fnmatchcase
 import pytest
 
 import audit_compare as ac
-from harness import (ATTACH_RX, BROAD, WORKLOADS, Target, Tool, combo_params,
-                     load_record, parse_json_lines, run_tool)
+from harness import (ATTACH_RX, BROAD, WORKLOADS, Target, Tool, check_attach_line,
+                     combo_params, load_record, parse_json_lines, run_tool)
 
 pytestmark = pytest.mark.usefixtures("tool")
 
@@ -393,6 +395,7 @@ class GroundTruth:
         events = parse_json_lines(out.read_bytes(), str(out))
         pids = {e["pid"] for e in events}
         assert len(pids) == 1, "ground-truth trace run: events of pids %s" % pids
+        check_attach_line(res.err_lines, pids.copy().pop(), py, probe)  # coverage complete
         names = [e["event"] for e in events]
         assert names.count(ac.BEGIN) == 1 and names.count(ac.END) == 1, \
             "ground-truth trace run: %d begin, %d end" % (names.count(ac.BEGIN), names.count(ac.END))
@@ -453,6 +456,7 @@ def count_cmd(wl, py, probe, opts, script=BROAD, args=(), hook=False, exe=None, 
                    cwd=wl.base)
     assert res.rc == 0, "count run failed\n" + res.describe()
     pid = the_pid(res.err_lines, " ".join(res.argv))
+    check_attach_line(res.err_lines, pid, py, probe)  # route, version, coverage complete
     return res, pid, (load_record(hookf) if hook else None)
 
 
@@ -479,6 +483,9 @@ def count_attached(targets, probe, opts, wl):
             t.kill()
         for tool in tools:
             tool.kill()
+    for tool in tools:
+        for t in targets:
+            check_attach_line(tool.err, t.pid, t.py, probe)  # coverage complete
     return tools, records
 
 
@@ -626,6 +633,7 @@ def test_interval(gt, combo):
                               env=wl.env(py, hook=hookf), cwd=wl.base))
         for tool in tools:
             assert tool.wait(60) == 0, tool.describe()
+            check_attach_line(tool.err, the_pid(tool.err, tool.describe()), py, probe)
     finally:
         for tool in tools:
             tool.kill()
