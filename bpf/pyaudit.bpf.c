@@ -1254,7 +1254,7 @@ int empty_probe(struct pt_regs *ctx)
 
 /* ---- discovery (system-wide mode) ------------------------------------------- */
 
-static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino)
+static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino, const char *path)
 {
 	struct pa_exec_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1271,10 +1271,13 @@ static __always_inline void send_proc(__u32 kind, __u64 dev, __u64 ino)
 	r->dev = dev;
 	r->ino = ino;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->path[0] = 0;
+	if (path)
+		bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* a new Python must be probed at once */
 }
 
-static __always_inline void file_seen(struct file *file)
+static __always_inline void file_seen(struct file *file, const char *path)
 {
 	__u64 dev, ino, key;
 	__u32 tgid;
@@ -1288,14 +1291,14 @@ static __always_inline void file_seen(struct file *file)
 		/* -p: every executable mapping of a watched process (few), none of the others */
 		tgid = bpf_get_current_pid_tgid() >> 32;
 		if (bpf_map_lookup_elem(&watched, &tgid))
-			send_proc(PA_REC_MMAP, dev, ino);
+			send_proc(PA_REC_MMAP, dev, ino, path);
 		return;
 	}
 	key = (dev << 40) ^ ino;
 	if (bpf_map_lookup_elem(&seen_files, &key))
 		return;
 	bpf_map_update_elem(&seen_files, &key, &one, BPF_ANY);
-	send_proc(PA_REC_MMAP, dev, ino);
+	send_proc(PA_REC_MMAP, dev, ino, path);
 }
 
 /*
@@ -1318,7 +1321,7 @@ int on_mmap(struct trace_event_raw_sys_enter *ctx)
 	if (!fds || fd >= max)
 		return 0;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	file_seen(file);
+	file_seen(file, NULL);
 	return 0;
 }
 
@@ -1327,6 +1330,6 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	if (cfg_discover)
-		file_seen(bprm->file);
+		file_seen(bprm->file, bprm->filename);
 	return 0;
 }

@@ -205,6 +205,7 @@ struct pa_exec_rec {
 	__u64 dev;  /* st_dev of the file (PA_REC_MMAP) */
 	__u64 ino;  /* st_ino of the file (PA_REC_MMAP) */
 	char comm[16];
+	char path[256]; /* exec: the file as execve named it (may be relative); else "" */
 };
 
 /*

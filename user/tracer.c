@@ -50,6 +50,7 @@ struct watch {
 struct mmap_pending {
 	pid_t pid;
 	char comm[16];
+	char path[256];	/* exec'd file as execve named it, "" for an mmap */
 	uint64_t ts_ns;	/* when the kernel saw the mapping */
 	uint64_t dev, ino;
 	int tries;
@@ -380,9 +381,37 @@ static void queue_mmap(struct tracer *t, const struct pa_exec_rec *r)
 	t->pend[t->npend].tries = 0;
 	t->pend[t->npend].ts_ns = r->hdr.ts_ns;
 	memcpy(t->pend[t->npend].comm, r->comm, sizeof(r->comm));
+	memcpy(t->pend[t->npend].path, r->path, sizeof(r->path));
+	t->pend[t->npend].path[sizeof(r->path) - 1] = 0;
 	t->pend[t->npend].comm[15] = 0;
 	target_sanitize(t->pend[t->npend].comm);
 	t->npend++;
+}
+
+static void lost_process(struct tracer *t, const struct mmap_pending *p)
+{
+	struct attach_result res;
+	const char *why;
+	struct stat st;
+	uint64_t dev;
+
+	if (!p->path[0] || p->path[0] != '/' || stat(p->path, &st) || st.st_ino != p->ino) {
+		pa_dbg("PID %d (%s) ended before its new executable file could be examined",
+		       p->pid, p->comm);
+		return;
+	}
+	dev = st.st_dev;
+	if (attacher__known_other(t->att, dev, st.st_ino))
+		return;
+	if (attacher__add(t->att, p->path, -1, &res, &why)) {
+		attacher__mark_other(t->att, dev, st.st_ino);
+		return;
+	}
+	if (!res.already)
+		t->nattached++;
+	pa_warn("PID %d (%s) ran %s (CPython %s) and ended before it could be probed: its events "
+		"were not seen; later processes of it are probed",
+		p->pid, p->comm, p->path, res.bin->version);
 }
 
 static void handle_pending_mmaps(struct tracer *t)
@@ -395,14 +424,12 @@ static void handle_pending_mmaps(struct tracer *t)
 
 		n = target_exec_files(p->pid, t->files, MAX_FILES);
 		if (n < 0) {
-			/* gone before it could be looked at: the file is examined when mapped again */
-			if (!strncmp(p->comm, "python", 6))
-				pa_warn("PID %d (%s) ended before its new executable file could be "
-					"examined: if it ran Python, its events were not seen",
-					p->pid, p->comm);
-			else
-				pa_dbg("PID %d (%s) ended before its new executable file could be "
-				       "examined", p->pid, p->comm);
+			/*
+			 * Gone before it could be looked at.  An exec'd file can still
+			 * be found by the name execve gave it: if it is a Python, it is
+			 * probed for the processes to come and the loss is said.
+			 */
+			lost_process(t, p);
 			done = 1;
 		} else {
 			for (j = 0; j < n; j++) {
