@@ -818,10 +818,8 @@ int tracer__run(struct tracer *t)
 		for (i = 0; i < n; i++) {
 			unsigned w = evs[i].data.u64;
 
-			if (w == 0) {
-				ring_buffer__consume(t->rb);
-				continue;
-			}
+			if (w == 0)
+				continue; /* consumed below, readable or not */
 			w--;
 			if (w < (unsigned)t->nwatch && !t->watch[w].gone) {
 				t->watch[w].gone = 1;
@@ -831,8 +829,19 @@ int tracer__run(struct tracer *t)
 					t->child_ended = 1;
 			}
 		}
+		/*
+		 * Records are written without waking us (see wakeup_flags() in BPF):
+		 * the ring is read at every turn, on the 50 ms timeout too.
+		 */
+		ring_buffer__consume(t->rb);
 		if (t->npend)
 			handle_pending_mmaps(t);
+		/*
+		 * Whatever the batch wrote goes out now, not when stdio's buffer
+		 * fills: a reader of a pipe (jq, tail -f, a test) sees events live.
+		 */
+		if (t->out && output__flush(t->out) && !t->out_error)
+			t->out_error = errno ? errno : EIO;
 		now = now_mono();
 		if (now >= next_tick) {
 			check_drops(t, 0);

@@ -839,12 +839,6 @@ def test_systemwide_new_chroot_python(results, mwl, combo, probe_opt, plain):
         "missed system-wide %s, under -- %s" % (missed["second"], sorted(set(cmd_missed)))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "tool bug: user/elf.c opens binaries with elf_begin(ELF_C_READ_MMAP); the kernel's "
-    "uprobe_mmap() puts the int3 of every uprobe attached for all processes (pid -1, e.g. "
-    "by a system-wide pyaudit-trace) into that private, VM_MAYEXEC mapping too, so the "
-    "disassembly of PySys_Audit sees int3 where the call of sys_audit_tstate is: the "
-    "route falls back to the PySys_Audit entry and claims (and is) partial"))
 def test_second_tracer_sees_same_code(mwl):
     """Two tracers at once (a system-wide one, e.g. a daemon, and an ad-hoc one): the
     second analyses the binary exactly as if it were alone.  The chroot Python of the
