@@ -89,6 +89,7 @@ struct pa_probe_cfg probe_cfg[PA_MAX_PROBES];
  */
 struct ncache_ent {
 	__u64 ptr;
+	__u64 mm;	/* 0: valid in every process of the binary (fixed addresses) */
 	__u32 probe_id;
 	__u32 len;
 	__u64 hash;
@@ -436,8 +437,13 @@ static __always_inline void copy48(void *dst, const void *src)
 	d[5] = q[5];
 }
 
-/* The cache entry for a C event name at ptr, if its binary has fixed addresses. */
-static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id)
+/*
+ * The cache slot for a C event name at ptr.  *mm is 0 if the binary has fixed
+ * addresses and ptr is in its read-only range (the entry holds for every
+ * process), else the current address space (the entry holds for it alone, and
+ * only once ptr was seen to lie in a read-only mapping of the binary).
+ */
+static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id, __u64 *mm)
 {
 	struct name_cache *nc;
 	struct pa_probe_cfg *pc;
@@ -446,12 +452,40 @@ static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id)
 	if (id >= PA_MAX_PROBES)
 		return NULL;
 	pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
-	if (ptr < pc->ro_lo || ptr >= pc->ro_hi)
-		return NULL;
+	if (ptr >= pc->ro_lo && ptr < pc->ro_hi)
+		*mm = 0;
+	else if (!pc->ino ||
+		 bpf_probe_read_kernel(mm, sizeof(*mm), &bpf_get_current_task_btf()->mm))
+		return NULL; /* (read as a number: the verifier forbids arithmetic on the pointer) */
 	nc = bpf_map_lookup_elem(&name_cache, &zero);
 	if (!nc)
 		return NULL;
-	return &nc->e[(ptr ^ (ptr >> 7)) & (PA_NCACHE - 1)];
+	return &nc->e[(ptr ^ (ptr >> 7) ^ (*mm >> 9)) & (PA_NCACHE - 1)];
+}
+
+struct vma_check {
+	__u64 ino;
+	int ok;
+};
+
+static long vma_is_ro_of(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_check *c = data;
+	struct file *f = vma->vm_file;
+
+	/* VM_WRITE = 0x2: a read-only mapping of the binary itself */
+	c->ok = f && !(vma->vm_flags & 0x2) && f->f_inode && f->f_inode->i_ino == c->ino;
+	return 0;
+}
+
+/* Does ptr lie in a read-only mapping of the probe's binary, in this process? */
+static __always_inline int in_binary_ro(__u64 ptr, __u32 id)
+{
+	struct vma_check c = { .ino = probe_cfg[id & (PA_MAX_PROBES - 1)].ino, .ok = 0 };
+
+	if (bpf_find_vma(bpf_get_current_task_btf(), ptr, vma_is_ro_of, &c, 0))
+		return 0;
+	return c.ok;
 }
 
 /*
@@ -461,12 +495,13 @@ static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id)
  */
 static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr, __u32 id)
 {
-	struct ncache_ent *ce = ncache_slot(ptr, id);
+	__u64 mm = 0;
+	struct ncache_ent *ce = ncache_slot(ptr, id, &mm);
 	struct pa_event *e = (struct pa_event *)s->buf;
 	struct pa_val *v;
 	__u32 next, len;
 
-	if (ce && ce->ptr == ptr && ce->probe_id == id) {
+	if (ce && ce->ptr == ptr && ce->probe_id == id && ce->mm == mm) {
 		len = ce->len & 63;
 		if (len > PA_NCACHE_NAME)
 			len = PA_NCACHE_NAME;
@@ -482,7 +517,8 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 	}
 	next = put_cstr(s, off, PA_V_CSTR, ptr, PA_NAME_MAX);
 	v = val_at(s, off);
-	if (ce && v->kind == PA_V_CSTR && !(v->flags & PA_VF_TRUNC) && v->len <= PA_NCACHE_NAME) {
+	if (ce && v->kind == PA_V_CSTR && !(v->flags & PA_VF_TRUNC) && v->len <= PA_NCACHE_NAME &&
+	    (!mm || in_binary_ro(ptr, id))) {
 		__u8 *p = payload_at(s, off);
 		__u64 h = PA_FNV_OFFSET;
 		__u32 i;
@@ -496,6 +532,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 		ce->len = len;
 		ce->hash = h;
 		ce->probe_id = id;
+		ce->mm = mm;
 		ce->ptr = ptr;
 		e->name_hash = h;
 	}
@@ -511,10 +548,12 @@ static __always_inline int early_drop(__u64 ptr, __u32 id)
 	struct ncache_ent *ce;
 	__u32 *verdict;
 
+	__u64 mm = 0;
+
 	if (!cfg_filter)
 		return 0;
-	ce = ncache_slot(ptr, id);
-	if (!ce || ce->ptr != ptr || ce->probe_id != id)
+	ce = ncache_slot(ptr, id, &mm);
+	if (!ce || ce->ptr != ptr || ce->probe_id != id || ce->mm != mm)
 		return 0;
 	verdict = bpf_map_lookup_elem(&names, &ce->hash);
 	return verdict && *verdict == PA_VERDICT_DROP;

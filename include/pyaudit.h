@@ -216,6 +216,11 @@ struct pa_exec_rec {
 struct pa_probe_cfg {
 	__u64 ro_lo;
 	__u64 ro_hi;
+	/*
+	 * Any binary: its inode.  A name found (at its first sight in a process) in
+	 * a read-only mapping of this file is kept per address space, not re-read.
+	 */
+	__u64 ino;
 };
 
 #define PA_NCACHE      128 /* per-CPU name cache entries (power of two) */

@@ -292,6 +292,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	if (pid_id < PA_MAX_PROBES) {
 		a->skel->bss->probe_cfg[pid_id].ro_lo = bin->ro_lo;
 		a->skel->bss->probe_cfg[pid_id].ro_hi = bin->ro_hi;
+		a->skel->bss->probe_cfg[pid_id].ino = bin->ino;
 	}
 
 	for (i = 0; i < npts; i++) {
