@@ -513,6 +513,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 		v->len = len;
 		v->full = len;
 		e->name_hash = ce->hash;
+		s->name_hit = 1;
 		return off + sizeof(struct pa_val) + PA_ALIGN8(len);
 	}
 	next = put_cstr(s, off, PA_V_CSTR, ptr, PA_NAME_MAX);
@@ -597,7 +598,9 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 	s->mm = (__u64)task->mm;
 	*token = ++s->seq;
 	e->hdr.kind = PA_REC_EVENT;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	/* -c without --hist needs no time: a helper call saved per event */
+	e->hdr.ts_ns = (!cfg_count || cfg_hist) ? bpf_ktime_get_ns() : 0;
+	s->name_hit = 0;
 	e->pid = task->tgid;
 	e->tid = task->pid;
 	e->uid = uid;
@@ -693,6 +696,12 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off, __u6
 		return 1;
 	h = e->name_hash ? e->name_hash : name_hash(s, name_off);
 	e->name_hash = h;
+	/*
+	 * A name from the name cache went through the names map at its first
+	 * sight (userspace knows it); with no filter, -c needs no verdict.
+	 */
+	if (s->name_hit && !cfg_filter)
+		goto count;
 	verdict = bpf_map_lookup_elem(&names, &h);
 	if (verdict && *verdict == PA_VERDICT_DROP)
 		return 0;
@@ -705,6 +714,7 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off, __u6
 	} else if (*verdict == PA_VERDICT_PENDING) {
 		e->flags |= PA_EV_NAME_PENDING;
 	}
+count:
 	if (cfg_count) {
 		struct pa_count_key k = {};
 

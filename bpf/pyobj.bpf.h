@@ -49,6 +49,8 @@ struct scratch {
 	__u32 since_wakeup;	/* records since the reader was last woken, this CPU */
 	__u32 _pad;
 	__u64 seq;		/* bumped by every record started on this CPU */
+	__u32 name_hit;		/* the event name came from the name cache */
+	__u32 _pad2;
 };
 
 /* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */
