@@ -796,6 +796,26 @@ static __always_inline __u64 reg(struct pt_regs *ctx, __u32 r)
 	return regs[r & 15];
 }
 
+/* The event's arguments from m object pointers: one put_obj() each. */
+static __always_inline __u32 put_args(struct scratch *s, __u32 off, const __u64 *items, __u32 m,
+				      __u32 lidx)
+{
+	struct pa_event *e = (struct pa_event *)s->buf;
+	__u32 i;
+	int next;
+
+	for (i = 0; i < PA_MAX_ARGS && i < m; i++) {
+		next = put_obj(s, off, items[i], lidx);
+		if (next < 0 || !fits(next, 0)) {
+			e->flags |= PA_EV_ARGS_TRUNC;
+			break;
+		}
+		off = next;
+		e->nargs = i + 1;
+	}
+	return off;
+}
+
 /*
  * Arguments as an array of object pointers (a tuple's items, or sys.audit()'s
  * args after the name): one put_obj() each.
@@ -819,16 +839,7 @@ __noinline int put_obj_array(struct scratch *s, __u32 off, __u64 vec, __u32 n, _
 		e->flags |= PA_EV_ARGS_TRUNC;
 		return off;
 	}
-	for (i = 0; i < PA_MAX_ARGS && i < m; i++) {
-		next = put_obj(s, off, items[i], lidx);
-		if (next < 0 || !fits(next, 0)) {
-			e->flags |= PA_EV_ARGS_TRUNC;
-			break;
-		}
-		off = next;
-		e->nargs = i + 1;
-	}
-	return off;
+	return put_args(s, off, items, m, lidx);
 }
 
 /* Arguments given as one tuple object (USDT, "O" with a tuple). */
@@ -864,16 +875,7 @@ __noinline int put_tuple_args(struct scratch *s, __u32 off, __u64 tuple, __u32 l
 		e->flags |= PA_EV_ARGS_TRUNC;
 		return off;
 	}
-	for (i = 0; i < PA_MAX_ARGS && i < m; i++) {
-		next = put_obj(s, off, items[i], lidx);
-		if (next < 0 || !fits(next, 0)) {
-			e->flags |= PA_EV_ARGS_TRUNC;
-			break;
-		}
-		off = next;
-		e->nargs = i + 1;
-	}
-	return off;
+	return put_args(s, off, items, m, lidx);
 }
 
 /* ---- C varargs -------------------------------------------------------------- */
