@@ -31,6 +31,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 cfg_filter = 0;	/* consult the names map (-e/-x) */
 const volatile __u32 cfg_count = 0;	/* -c: count, emit no event records */
 const volatile __u32 cfg_hist = 0;	/* --hist: inter-arrival log2 histograms */
+const volatile __u32 cfg_fast = 0;	/* -c keyed by event alone, no uid/comm filter: slots */
 const volatile __u32 cfg_by = 0;	/* -c key fields: enum by_field bits of user/cli.h */
 const volatile __u32 cfg_have_uid = 0;
 const volatile __u32 cfg_uid = 0;
@@ -51,13 +52,25 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* name hash -> enum pa_verdict; also "userspace knows this name" in count mode */
+/* name hash -> verdict and -c counter slot; also "userspace knows this name" */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
-	__type(value, __u32);
+	__type(value, struct pa_name_val);
 } names SEC(".maps");
+
+/* -c --by event: a counter per name slot (struct pa_name_val.slot), per CPU */
+struct fast_counts {
+	__u64 c[PA_NFAST];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fast_counts);
+} fast_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -93,6 +106,8 @@ struct ncache_ent {
 	__u32 probe_id;
 	__u32 len;
 	__u64 hash;
+	__u32 slot;	/* -c: the name's fast counter (0: none known yet) */
+	__u32 verdict;	/* with slot: its filter verdict */
 	char name[PA_NCACHE_NAME];
 };
 
@@ -532,6 +547,15 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 		copy48(ce->name, p);
 		ce->len = len;
 		ce->hash = h;
+		ce->slot = 0;
+		if (cfg_fast) {
+			struct pa_name_val *nv = bpf_map_lookup_elem(&names, &h);
+
+			if (nv && nv->verdict != PA_VERDICT_PENDING) {
+				ce->slot = nv->slot;
+				ce->verdict = nv->verdict;
+			}
+		}
 		ce->probe_id = id;
 		ce->mm = mm;
 		ce->ptr = ptr;
@@ -542,22 +566,37 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 
 /*
  * Before any other work: is this C event's name known, from the cache, to be
- * filtered out?  Then the event costs the trap, two map lookups and nothing else.
+ * filtered out, or (-c --by event) to be counted in its slot?  Then the event
+ * costs the trap, two lookups and nothing else.  Returns 1 if it was handled.
  */
 static __always_inline int early_drop(__u64 ptr, __u32 id)
 {
+	struct pa_name_val *verdict;
 	struct ncache_ent *ce;
-	__u32 *verdict;
-
 	__u64 mm = 0;
 
-	if (!cfg_filter)
+	if (!cfg_filter && !cfg_fast)
 		return 0;
 	ce = ncache_slot(ptr, id, &mm);
 	if (!ce || ce->ptr != ptr || ce->probe_id != id || ce->mm != mm)
 		return 0;
+	if (cfg_fast && ce->slot) {
+		struct fast_counts *fc;
+		__u32 zero = 0;
+
+		if (ce->verdict == PA_VERDICT_DROP)
+			return 1;
+		fc = bpf_map_lookup_elem(&fast_counts, &zero);
+		if (!fc)
+			return 0;
+		/* atomic: a preempting probe on this CPU may count the same slot */
+		__sync_fetch_and_add(&fc->c[ce->slot & (PA_NFAST - 1)], 1);
+		return 1;
+	}
+	if (!cfg_filter)
+		return 0;
 	verdict = bpf_map_lookup_elem(&names, &ce->hash);
-	return verdict && *verdict == PA_VERDICT_DROP;
+	return verdict && verdict->verdict == PA_VERDICT_DROP;
 }
 
 /*
@@ -689,7 +728,7 @@ static __always_inline int rec_owned(struct scratch *s, __u64 token)
 static __always_inline int rec_name_done(struct scratch *s, __u32 name_off, __u64 token)
 {
 	struct pa_event *e = (struct pa_event *)s->buf;
-	__u32 *verdict, pending = PA_VERDICT_PENDING;
+	struct pa_name_val *verdict, pending = { .verdict = PA_VERDICT_PENDING };
 	__u64 h;
 
 	if (!cfg_filter && !cfg_count)
@@ -703,7 +742,7 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off, __u6
 	if (s->name_hit && !cfg_filter)
 		goto count;
 	verdict = bpf_map_lookup_elem(&names, &h);
-	if (verdict && *verdict == PA_VERDICT_DROP)
+	if (verdict && verdict->verdict == PA_VERDICT_DROP)
 		return 0;
 	if (!verdict) {
 		if (bpf_map_update_elem(&names, &h, &pending, BPF_NOEXIST) == 0)
@@ -711,8 +750,19 @@ static __always_inline int rec_name_done(struct scratch *s, __u32 name_off, __u6
 		else
 			count_drop(PA_DROP_NAME_MAP);
 		e->flags |= PA_EV_NAME_PENDING;
-	} else if (*verdict == PA_VERDICT_PENDING) {
+	} else if (verdict->verdict == PA_VERDICT_PENDING) {
 		e->flags |= PA_EV_NAME_PENDING;
+	} else if (cfg_fast && verdict->slot) {
+		struct fast_counts *fc;
+		__u32 zero = 0;
+
+		if (!rec_owned(s, token))
+			return 0;
+		fc = bpf_map_lookup_elem(&fast_counts, &zero);
+		if (fc) {
+			__sync_fetch_and_add(&fc->c[verdict->slot & (PA_NFAST - 1)], 1);
+			return 0;
+		}
 	}
 count:
 	if (cfg_count) {

@@ -257,6 +257,18 @@ enum pa_drop_reason {
 	PA_DROP_NR = 8,
 };
 
+/*
+ * Value of the BPF names map (key: name hash).  slot: -c --by event only, the
+ * name's counter in the per-CPU fast_counts array (0 = none): an event whose
+ * name is known then costs one increment, not a hash-map update.
+ */
+struct pa_name_val {
+	__u32 verdict; /* enum pa_verdict */
+	__u32 slot;
+};
+
+#define PA_NFAST 2048 /* fast counter slots (16 KiB per CPU) */
+
 /* Filter verdicts kept per name hash in the BPF names map. */
 enum pa_verdict {
 	PA_VERDICT_PENDING = 0, /* seen, userspace has not decided yet */

@@ -974,6 +974,50 @@ out:
 	return err;
 }
 
+/*
+ * Adds the extra counts (another BPF map's) to the counts map's, summing the
+ * counts of equal keys: one event name may be counted in both places.
+ */
+static int merge_extra(struct agg *a, struct agg_count **counts, size_t *n)
+{
+	struct agg_count *extra = NULL, *base = NULL, *out;
+	size_t ne = 0, nb = 0, i, k;
+	int err;
+
+	err = a->opts.extra_counts(a->opts.extra_ctx, &extra, &ne);
+	if (err)
+		return err;
+	err = snapshot_copy(*counts, *n, sizeof(**counts), sizeof((*counts)->key), cmp_count_key,
+			    (void **)&base, &nb);
+	if (err) {
+		free(extra);
+		return err;
+	}
+	out = realloc(base, (nb + ne + 1) * sizeof(*out));
+	if (!out) {
+		free(base);
+		free(extra);
+		return -ENOMEM;
+	}
+	/* extras have keys of their own (one per name); they are added after the sorted ones */
+	k = nb;
+	for (i = 0; i < ne; i++) {
+		struct agg_count *hit = nb ? bsearch(&extra[i], out, nb, sizeof(*out),
+						     cmp_count_key) : NULL;
+
+		if (hit)
+			hit->count += extra[i].count;
+		else if (extra[i].count)
+			out[k++] = extra[i];
+	}
+	nb = k;
+	free(extra);
+	free(*counts);
+	*counts = out;
+	*n = nb;
+	return 0;
+}
+
 int agg__print(struct agg *a, uint64_t start_ns, uint64_t now_ns, int final, uint64_t lost)
 {
 	struct agg_count *counts = NULL;
@@ -995,6 +1039,15 @@ int agg__print(struct agg *a, uint64_t start_ns, uint64_t now_ns, int final, uin
 		if (err) {
 			pa_err("reading the hists map: %s", strerror(-err));
 			free(counts);
+			return err;
+		}
+	}
+	if (a->opts.extra_counts) {
+		err = merge_extra(a, &counts, &n);
+		if (err) {
+			pa_err("reading the fast counters: %s", strerror(-err));
+			free(counts);
+			free(hists);
 			return err;
 		}
 	}

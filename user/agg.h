@@ -53,6 +53,8 @@
 
 struct event_filter;
 
+struct agg_count;
+
 struct agg_opts {
 	FILE *f;		/* stdout or -o */
 	int json;		/* -j: one {"event": ..., "count": ...} object per row */
@@ -66,6 +68,12 @@ struct agg_opts {
 	/* Names whose filter verdict came late (PA_VERDICT_PENDING in BPF): agg
 	 * drops their rows when filter says no.  NULL = no filter. */
 	const struct event_filter *filter;
+	/*
+	 * More counts to add to the counts map's (the per-CPU fast counters of
+	 * -c --by event): fills *rows (malloc'd, freed by agg) and *n.  NULL: none.
+	 */
+	int (*extra_counts)(void *ctx, struct agg_count **rows, size_t *n);
+	void *extra_ctx;
 	/* Wall-clock time = CLOCK_MONOTONIC ns + this (as in struct output_opts);
 	 * 0 = agg__new() measures it. */
 	int64_t mono_to_real_ns;

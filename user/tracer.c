@@ -79,6 +79,9 @@ struct tracer {
 	int out_error;
 	int nattached;	/* processes (or binaries, system-wide) probed */
 	uint64_t bad_records; /* records that failed to decode */
+	int fast;		/* -c --by event: per-CPU counter slots per name */
+	unsigned nslots;
+	uint64_t slot_hash[PA_NFAST];
 	struct audit_event ev;
 	struct proc_file files[MAX_FILES];
 };
@@ -118,8 +121,15 @@ static int64_t mono_to_real(void)
 
 static void set_verdict(struct tracer *t, uint64_t hash, const char *name)
 {
-	__u32 v = event_filter__pass(t->filter, name) ? PA_VERDICT_PASS : PA_VERDICT_DROP;
+	struct pa_name_val v = {
+		.verdict = event_filter__pass(t->filter, name) ? PA_VERDICT_PASS : PA_VERDICT_DROP,
+	};
 
+	/* -c --by event: a counter slot of its own, while there are slots */
+	if (t->fast && v.verdict == PA_VERDICT_PASS && t->nslots < PA_NFAST - 1) {
+		v.slot = ++t->nslots;
+		t->slot_hash[v.slot] = hash;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.names), &hash, &v, BPF_ANY))
 		pa_dbg("names map: %s", strerror(errno));
 	if (t->agg)
@@ -449,6 +459,46 @@ static void handle_pending_mmaps(struct tracer *t)
 
 /* ---- records ---------------------------------------------------------------- */
 
+/* agg's extra counts: the per-CPU fast counters, summed, one row per name slot. */
+static int fast_rows(void *ctx, struct agg_count **rows, size_t *n)
+{
+	struct tracer *t = ctx;
+	int ncpu = libbpf_num_possible_cpus();
+	struct agg_count *r;
+	__u64 *vals;
+	__u32 zero = 0;
+	unsigned s;
+	int c;
+
+	*rows = NULL;
+	*n = 0;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(__u64) * PA_NFAST);
+	r = calloc(t->nslots + 1, sizeof(*r));
+	if (!vals || !r) {
+		free(vals);
+		free(r);
+		return -ENOMEM;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fast_counts), &zero, vals)) {
+		int err = -errno;
+
+		free(vals);
+		free(r);
+		return err;
+	}
+	for (s = 1; s <= t->nslots; s++) {
+		r[s - 1].key.name_hash = t->slot_hash[s];
+		for (c = 0; c < ncpu; c++)
+			r[s - 1].count += vals[(size_t)c * PA_NFAST + s];
+	}
+	free(vals);
+	*rows = r;
+	*n = t->nslots;
+	return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
@@ -600,6 +650,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->skel->rodata->cfg_count = cfg->count;
 	t->skel->rodata->cfg_hist = cfg->hist;
 	t->skel->rodata->cfg_by = cfg->by;
+	t->fast = cfg->count && cfg->by == BY_EVENT && !cfg->hist && !cfg->have_uid && !cfg->comm;
+	t->skel->rodata->cfg_fast = t->fast;
 	t->skel->rodata->cfg_have_uid = cfg->have_uid;
 	t->skel->rodata->cfg_uid = cfg->uid;
 	if (cfg->comm) {
@@ -664,6 +716,9 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			.counts_fd = bpf_map__fd(t->skel->maps.counts),
 			.hists_fd = bpf_map__fd(t->skel->maps.hists),
 			.filter = event_filter__active(t->filter) ? t->filter : NULL,
+			.extra_counts = t->fast ? fast_rows : NULL,
+			.extra_ctx = t,
+			.mono_to_real_ns = t->mono_to_real,
 		};
 
 		t->agg = agg__new(&ag);
