@@ -548,7 +548,9 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 		ce->len = len;
 		ce->hash = h;
 		ce->slot = 0;
-		if (cfg_fast) {
+		ce->verdict = PA_VERDICT_PENDING;
+		if (cfg_fast || cfg_filter) {
+			/* a decided verdict never changes: kept with the name */
 			struct pa_name_val *nv = bpf_map_lookup_elem(&names, &h);
 
 			if (nv && nv->verdict != PA_VERDICT_PENDING) {
@@ -580,12 +582,12 @@ static __always_inline int early_drop(__u64 ptr, __u32 id)
 	ce = ncache_slot(ptr, id, &mm);
 	if (!ce || ce->ptr != ptr || ce->probe_id != id || ce->mm != mm)
 		return 0;
+	if (ce->verdict == PA_VERDICT_DROP)
+		return 1;
 	if (cfg_fast && ce->slot) {
 		struct fast_counts *fc;
 		__u32 zero = 0;
 
-		if (ce->verdict == PA_VERDICT_DROP)
-			return 1;
 		fc = bpf_map_lookup_elem(&fast_counts, &zero);
 		if (!fc)
 			return 0;
@@ -593,7 +595,7 @@ static __always_inline int early_drop(__u64 ptr, __u32 id)
 		__sync_fetch_and_add(&fc->c[ce->slot & (PA_NFAST - 1)], 1);
 		return 1;
 	}
-	if (!cfg_filter)
+	if (!cfg_filter || ce->verdict == PA_VERDICT_PASS)
 		return 0;
 	verdict = bpf_map_lookup_elem(&names, &ce->hash);
 	return verdict && verdict->verdict == PA_VERDICT_DROP;
