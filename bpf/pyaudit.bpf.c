@@ -102,7 +102,8 @@ struct pa_probe_cfg probe_cfg[PA_MAX_PROBES];
  */
 struct ncache_ent {
 	__u64 ptr;
-	__u64 mm;	/* 0: valid in every process of the binary (fixed addresses) */
+	__u64 mm;	/* 0: valid in every process of the binary (fixed addresses); else the
+			 * process it holds for (ncache_slot()) */
 	__u32 probe_id;
 	__u32 len;
 	__u64 hash;
@@ -455,8 +456,8 @@ static __always_inline void copy48(void *dst, const void *src)
 /*
  * The cache slot for a C event name at ptr.  *mm is 0 if the binary has fixed
  * addresses and ptr is in its read-only range (the entry holds for every
- * process), else the current address space (the entry holds for it alone, and
- * only once ptr was seen to lie in a read-only mapping of the binary).
+ * process), else a number for the current process (the entry holds for it
+ * alone, and only once ptr was seen in a read-only mapping of the binary).
  */
 static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id, __u64 *mm)
 {
@@ -469,9 +470,18 @@ static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id, __u64
 	pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
 	if (ptr >= pc->ro_lo && ptr < pc->ro_hi)
 		*mm = 0;
-	else if (!pc->ino ||
-		 bpf_probe_read_kernel(mm, sizeof(*mm), &bpf_get_current_task_btf()->mm))
-		return NULL; /* (read as a number: the verifier forbids arithmetic on the pointer) */
+	else if (pc->ino) {
+		/*
+		 * The process, as a number: its leader's start time (unique while
+		 * the machine runs) mixed with its tgid, loaded through the task
+		 * pointer with no helper call.
+		 */
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		*mm = (t->group_leader->start_time ^ ((__u64)t->tgid << 40)) | 1;
+	} else {
+		return NULL;
+	}
 	nc = bpf_map_lookup_elem(&name_cache, &zero);
 	if (!nc)
 		return NULL;
