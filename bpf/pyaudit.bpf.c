@@ -581,7 +581,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
  * filtered out, or (-c --by event) to be counted in its slot?  Then the event
  * costs the trap, two lookups and nothing else.  Returns 1 if it was handled.
  */
-static __always_inline int early_drop(__u64 ptr, __u32 id)
+static __always_inline int early_done(__u64 ptr, __u32 id)
 {
 	struct pa_name_val *verdict;
 	struct ncache_ent *ce;
@@ -1200,24 +1200,38 @@ static __always_inline int load_slots(struct pt_regs *ctx, __u32 kind, struct sl
 	return rd(sl->save, sizeof(sl->save), va->reg_save);
 }
 
+/*
+ * The start every C-level event shares: filtered or counted early from the name
+ * cache, else a record with its name, past the filters.  NULL: nothing more to do.
+ */
+static __always_inline struct scratch *c_event_begin(__u64 cookie, __u64 event, __u64 *token,
+						     __u32 *off)
+{
+	__u32 name_off = sizeof(struct pa_event);
+	struct scratch *s;
+
+	if (early_done(event, PA_COOKIE_ID(cookie)))
+		return NULL;
+	s = rec_begin(cookie, token);
+	if (!s)
+		return NULL;
+	*off = put_c_name(s, name_off, event, PA_COOKIE_ID(cookie));
+	if (val_at(s, name_off)->kind != PA_V_CSTR || !rec_name_done(s, name_off, *token))
+		return NULL;
+	return s;
+}
+
 static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64 event,
 					__u64 fmt)
 {
 	struct scratch *s;
 	__u64 token = 0;
-	__u32 off = sizeof(struct pa_event), name_off = off;
+	__u32 off = 0;
 	struct slots sl = {};
 	int next;
 
-	if (early_drop(event, PA_COOKIE_ID(cookie)))
-		return 0;
-	s = rec_begin(cookie, &token);
+	s = c_event_begin(cookie, event, &token, &off);
 	if (!s)
-		return 0;
-	off = put_c_name(s, off, event, PA_COOKIE_ID(cookie));
-	if (val_at(s, name_off)->kind != PA_V_CSTR)
-		return 0;
-	if (!rec_name_done(s, name_off, token))
 		return 0;
 	/* only now, past the filters, are the arguments read */
 	if (load_slots(ctx, PA_COOKIE_KIND(cookie), &sl)) {
@@ -1274,7 +1288,7 @@ int uprobe_c(struct pt_regs *ctx)
 	if (!ctx->di)
 		return 0;
 	/* a C name filtered out needs no duplicate check (Python-level names are never cached) */
-	if (early_drop(ctx->si, PA_COOKIE_ID(cookie)))
+	if (early_done(ctx->si, PA_COOKIE_ID(cookie)))
 		return 0;
 	if (is_pending_dup(ctx->si, PA_COOKIE_LAYOUT(cookie)))
 		return 0;
@@ -1338,18 +1352,11 @@ int usdt_audit(struct pt_regs *ctx)
 	__u64 tuple = reg(ctx, PA_COOKIE_R1(cookie));
 	struct scratch *s;
 	__u64 token = 0;
-	__u32 off = sizeof(struct pa_event), name_off = off;
+	__u32 off = 0;
 	int next;
 
-	if (early_drop(event, PA_COOKIE_ID(cookie)))
-		return 0;
-	s = rec_begin(cookie, &token);
+	s = c_event_begin(cookie, event, &token, &off);
 	if (!s)
-		return 0;
-	off = put_c_name(s, off, event, PA_COOKIE_ID(cookie));
-	if (val_at(s, name_off)->kind != PA_V_CSTR)
-		return 0;
-	if (!rec_name_done(s, name_off, token))
 		return 0;
 	next = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
 	if (next > 0)
