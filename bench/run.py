@@ -50,8 +50,9 @@ def run(cmd, out_file=None):
 
 
 def configs(py, elf, route, tmp):
-    base = [py, LOOP, str(N)]
-    tool = [TOOL, "--probe", route]
+    # the traced loop on CPU 0, the tracer's reader on CPU 1: less noise from the scheduler
+    base = ["/usr/bin/taskset", "-c", "0", py, LOOP, str(N)]
+    tool = ["taskset", "-c", "1", TOOL, "--probe", route]
     return {
         "none": base,
         "empty": tool + ["--empty-probe", "--"] + base,
@@ -59,7 +60,7 @@ def configs(py, elf, route, tmp):
                          "262144", "--"] + base,
         "count": tool + ["-c", "-o", os.devnull, "--"] + base,
         "excluded": tool + ["-e", "socket.*", "-o", os.devnull, "--"] + base,
-        "bpftrace": ["bpftrace", "-q", "-e",
+        "bpftrace": ["taskset", "-c", "1", "bpftrace", "-q", "-e",
                      "uprobe:%s:PySys_Audit { @[str(arg0)] = count(); } END { clear(@); }"
                      % elf, "-c", " ".join(base)],
     }
