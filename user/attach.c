@@ -327,18 +327,3 @@ fail:
 	free(set->links);
 	return err;
 }
-
-void attacher__drop_pid(struct attacher *a, pid_t pid)
-{
-	int i, j;
-
-	for (i = 0; i < a->nsets; i++) {
-		if (a->sets[i].pid != pid)
-			continue;
-		for (j = 0; j < a->sets[i].nlinks; j++)
-			bpf_link__destroy(a->sets[i].links[j]);
-		free(a->sets[i].links);
-		a->sets[i] = a->sets[--a->nsets];
-		i--;
-	}
-}

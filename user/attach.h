@@ -50,9 +50,6 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);
 void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
 
-/* Detaches the links made for pid (a process that exited). */
-void attacher__drop_pid(struct attacher *a, pid_t pid);
-
 const struct probe_info *attacher__probe_info(struct attacher *a, unsigned probe_id);
 /* Adapter for struct output_opts.probe_lookup. */
 const struct probe_info *attacher_probe_lookup(void *a, unsigned probe_id);

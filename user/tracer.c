@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -314,9 +316,6 @@ static const char *const known_pythons[] = {
 	NULL,
 };
 
-#include <glob.h>
-#include <sys/stat.h>
-
 static void attach_known_files(struct tracer *t)
 {
 	int i;
@@ -528,7 +527,6 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	case PA_REC_NAME: {
 		const struct pa_name_rec *r = data;
-		struct audit_event tmp;
 		char name[PA_NAME_MAX * 4 + 1];
 		struct pa_value v;
 
@@ -545,7 +543,6 @@ static int on_record(void *ctx, void *data, size_t size)
 			v.len = pv->len;
 			v.data = (const uint8_t *)(pv + 1);
 		}
-		(void)tmp;
 		value_to_utf8(&v, name, sizeof(name));
 		set_verdict(t, r->name_hash, name);
 		return 0;
