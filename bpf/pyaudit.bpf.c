@@ -338,6 +338,29 @@ static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 	return off + sizeof(struct pa_val) + PA_ALIGN8(n);
 }
 
+/*
+ * Reads obj's first 64 bytes and its type.  Returns the type, or NULL after
+ * writing what obj is instead (None for NULL, or unreadable) at *off.
+ */
+static __always_inline struct tcache_ent *obj_start(struct scratch *s, __u32 *off, __u64 obj,
+						    const struct pa_layout *L, __u64 *head)
+{
+	struct tcache_ent *ti;
+
+	if (!obj) {
+		*off = put_simple(s, *off, PA_V_NONE, 0, 0);
+		return NULL;
+	}
+	if (rd_head(head, obj)) {
+		*off = put_unreadable(s, *off, obj);
+		return NULL;
+	}
+	ti = type_info(s, hw(head, L->ob_type), L);
+	if (!ti)
+		*off = put_unreadable(s, *off, obj);
+	return ti;
+}
+
 /* An item of a container: never expanded further. */
 __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 {
@@ -349,13 +372,9 @@ __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 		return -1;
 	if (!fits(off, 16))
 		return -1;
-	if (!obj)
-		return put_simple(s, off, PA_V_NONE, 0, 0);
-	if (rd_head(head, obj))
-		return put_unreadable(s, off, obj);
-	ti = type_info(s, hw(head, L->ob_type), L);
+	ti = obj_start(s, &off, obj, L, head);
 	if (!ti)
-		return put_unreadable(s, off, obj);
+		return off;
 	return obj_leaf(s, off, obj, L, head, ti, cfg_str_size);
 }
 
@@ -394,13 +413,9 @@ __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 		return -1;
 	if (!fits(off, 16))
 		return -1;
-	if (!obj)
-		return put_simple(s, off, PA_V_NONE, 0, 0);
-	if (rd_head(head, obj))
-		return put_unreadable(s, off, obj);
-	ti = type_info(s, hw(head, L->ob_type), L);
+	ti = obj_start(s, &off, obj, L, head);
 	if (!ti)
-		return put_unreadable(s, off, obj);
+		return off;
 	if (ti->kind != TK_TUPLE && ti->kind != TK_LIST)
 		return obj_leaf(s, off, obj, L, head, ti, cfg_str_size);
 

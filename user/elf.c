@@ -515,33 +515,37 @@ static uint64_t cur_u(struct cur *c, size_t n)
 	return v;
 }
 
-static uint64_t cur_uleb(struct cur *c)
+/* The bits of a LEB128 number; *shift and *last let the signed form extend it. */
+static uint64_t cur_leb(struct cur *c, unsigned *shift, unsigned char *last)
 {
 	uint64_t v = 0;
-	unsigned shift = 0;
 	unsigned char b;
 
+	*shift = 0;
 	do {
 		b = (unsigned char)cur_u(c, 1);
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
+		if (*shift < 64)
+			v |= (uint64_t)(b & 0x7f) << *shift;
+		*shift += 7;
 	} while ((b & 0x80) && !c->bad);
+	*last = b;
 	return v;
+}
+
+static uint64_t cur_uleb(struct cur *c)
+{
+	unsigned shift;
+	unsigned char b;
+
+	return cur_leb(c, &shift, &b);
 }
 
 static int64_t cur_sleb(struct cur *c)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
+	unsigned shift;
 	unsigned char b;
+	uint64_t v = cur_leb(c, &shift, &b);
 
-	do {
-		b = (unsigned char)cur_u(c, 1);
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while ((b & 0x80) && !c->bad);
 	if (shift < 64 && (b & 0x40))
 		v |= ~0ull << shift;
 	return (int64_t)v;
