@@ -155,7 +155,6 @@ struct {
 /* ---- objects ---------------------------------------------------------------- */
 
 #define PA_TPFLAGS_HEAPTYPE (1ull << 9)
-#define HEAD_WORDS 8 /* one 64-byte read gives the header and the fields a value needs */
 
 static __always_inline int rd(void *dst, __u32 size, __u64 src)
 {
@@ -366,12 +365,13 @@ __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
 	struct tcache_ent *ti;
-	__u64 head[HEAD_WORDS];
+	__u64 *head;
 
 	if (!s || off >= PA_REC_MAX)
 		return -1;
 	if (!fits(off, 16))
 		return -1;
+	head = s->item_head;
 	ti = obj_start(s, &off, obj, L, head);
 	if (!ti)
 		return off;
@@ -404,7 +404,7 @@ static __always_inline int container_items(__u64 *items, __u32 n, __u64 obj, con
 __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
-	__u64 head[HEAD_WORDS], size, items[16];
+	__u64 *head, *items, size;
 	struct tcache_ent *ti;
 	__u32 i, n, start, tuple;
 	int next;
@@ -413,6 +413,8 @@ __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 		return -1;
 	if (!fits(off, 16))
 		return -1;
+	head = s->obj_head;
+	items = s->obj_items;
 	ti = obj_start(s, &off, obj, L, head);
 	if (!ti)
 		return off;
@@ -859,18 +861,38 @@ static __always_inline void rec_submit(struct scratch *s, __u32 len, __u64 token
 /* ---- reading registers ------------------------------------------------------ */
 
 /*
- * A register named by number (USDT argument specs differ per binary).  The
- * context may not be indexed, so the registers are copied to the stack first:
- * fifteen loads, cheaper than a helper call.
+ * A register named by number, in struct pt_regs order (USDT argument specs
+ * differ per binary).  The context may not be indexed, and clang would turn a
+ * plain switch back into an indexed load: each case is one load in asm, a few
+ * compares in all, cheaper than copying the registers to the stack.
  */
+#define CTX_LOAD(v, ctx, field)                                                               \
+	asm volatile("%0 = *(u64 *)(%1 + %2)"                                                  \
+		     : "=r"(v)                                                                 \
+		     : "r"(ctx), "i"(__builtin_offsetof(struct pt_regs, field)))
+
 static __always_inline __u64 reg(struct pt_regs *ctx, __u32 r)
 {
-	__u64 regs[16] = {
-		ctx->r15, ctx->r14, ctx->r13, ctx->r12, ctx->bp, ctx->bx, ctx->r11, ctx->r10,
-		ctx->r9,  ctx->r8,  ctx->ax,  ctx->cx,  ctx->dx, ctx->si, ctx->di, 0,
-	};
+	__u64 v = 0;
 
-	return regs[r & 15];
+	switch (r & 15) {
+	case 0: CTX_LOAD(v, ctx, r15); break;
+	case 1: CTX_LOAD(v, ctx, r14); break;
+	case 2: CTX_LOAD(v, ctx, r13); break;
+	case 3: CTX_LOAD(v, ctx, r12); break;
+	case 4: CTX_LOAD(v, ctx, bp); break;
+	case 5: CTX_LOAD(v, ctx, bx); break;
+	case 6: CTX_LOAD(v, ctx, r11); break;
+	case 7: CTX_LOAD(v, ctx, r10); break;
+	case 8: CTX_LOAD(v, ctx, r9); break;
+	case 9: CTX_LOAD(v, ctx, r8); break;
+	case 10: CTX_LOAD(v, ctx, ax); break;
+	case 11: CTX_LOAD(v, ctx, cx); break;
+	case 12: CTX_LOAD(v, ctx, dx); break;
+	case 13: CTX_LOAD(v, ctx, si); break;
+	case 14: CTX_LOAD(v, ctx, di); break;
+	}
+	return v;
 }
 
 /* The event's arguments from m object pointers: one put_obj() each. */
@@ -900,12 +922,12 @@ static __always_inline __u32 put_args(struct scratch *s, __u32 off, const __u64 
 __noinline int put_obj_array(struct scratch *s, __u32 off, __u64 vec, __u32 n, __u32 lidx)
 {
 	struct pa_event *e;
-	__u64 items[16];
-	__u32 i, m;
-	int next;
+	__u64 *items;
+	__u32 m;
 
 	if (!s || off >= PA_REC_MAX)
 		return -1;
+	items = s->args_items;
 	e = (struct pa_event *)s->buf;
 	e->nargs_total = n;
 	m = n > PA_MAX_ARGS ? PA_MAX_ARGS : n;
@@ -923,13 +945,14 @@ __noinline int put_obj_array(struct scratch *s, __u32 off, __u64 vec, __u32 n, _
 __noinline int put_tuple_args(struct scratch *s, __u32 off, __u64 tuple, __u32 lidx)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
-	__u64 head[HEAD_WORDS], items[16];
+	__u64 *head, *items;
 	struct pa_event *e;
-	__u32 i, m, size;
-	int next;
+	__u32 m, size;
 
 	if (!s || off >= PA_REC_MAX)
 		return -1;
+	head = s->args_head;
+	items = s->args_items;
 	e = (struct pa_event *)s->buf;
 	if (!(L->flags & PA_LAYOUT_VALID)) {
 		e->flags |= PA_EV_LAYOUT_UNKNOWN;
@@ -1078,7 +1101,7 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 			   __u32 lidx)
 {
 	struct pa_event *e;
-	char fmt[PA_FMT_MAX];
+	char *fmt;
 	__u32 i, nargs = 0, c, hash_len;
 	long n;
 	__u64 x, len;
@@ -1089,14 +1112,15 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 	e = (struct pa_event *)s->buf;
 	if (!fmt_ptr)
 		return off;
-	__builtin_memset(fmt, 0, sizeof(fmt));
-	n = bpf_probe_read_user_str(fmt, sizeof(fmt), (const void *)fmt_ptr);
+	fmt = s->fmt;
+	__builtin_memset(fmt, 0, PA_FMT_MAX);
+	n = bpf_probe_read_user_str(fmt, PA_FMT_MAX, (const void *)fmt_ptr);
 	if (n <= 0) {
 		count_drop(PA_ERR_READ);
 		e->flags |= PA_EV_FMT_UNSUPPORTED;
 		return off;
 	}
-	if (n == sizeof(fmt)) {
+	if (n == PA_FMT_MAX) {
 		e->flags |= PA_EV_FMT_UNSUPPORTED;
 		return off;
 	}
@@ -1179,9 +1203,10 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
  * below the register save area in PySys_Audit's frame, so one read of both is
  * tried first (user-memory reads dominate the cost of an event).
  */
-static __always_inline int load_slots(struct pt_regs *ctx, __u32 kind, struct slots *sl)
+static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __u32 kind,
+				      struct slots *sl)
 {
-	__u64 buf[10];
+	__u64 *buf = s->va;
 	struct va_state *va = (struct va_state *)buf;
 	__u64 d;
 
@@ -1195,12 +1220,12 @@ static __always_inline int load_slots(struct pt_regs *ctx, __u32 kind, struct sl
 		sl->overflow = ctx->sp + 8;
 		return 0;
 	}
-	if (rd(buf, sizeof(buf), ctx->cx) && rd(buf, sizeof(*va), ctx->cx))
+	if (rd(buf, sizeof(s->va), ctx->cx) && rd(buf, sizeof(*va), ctx->cx))
 		return -1;
 	sl->gp = va->gp_offset;
 	sl->overflow = va->overflow;
 	d = va->reg_save - ctx->cx;
-	if (d >= sizeof(*va) && d <= sizeof(buf) - 48 && !(d & 7)) {
+	if (d >= sizeof(*va) && d <= sizeof(s->va) - 48 && !(d & 7)) {
 		__u32 i, w = d / 8;
 
 		for (i = 0; i < 6; i++) {
@@ -1216,44 +1241,56 @@ static __always_inline int load_slots(struct pt_regs *ctx, __u32 kind, struct sl
 }
 
 /*
- * The start every C-level event shares: filtered or counted early from the name
- * cache, else a record with its name, past the filters.  NULL: nothing more to do.
+ * The start every C-level event shares once early_done() said no: a record
+ * with its name, past the filters.  Returns the offset
+ * past the name in the CPU's scratch record, 0 if there is nothing more to do.
+ * Not inlined: the name's work then takes no room in the stack of the probe
+ * while it reads the arguments (512 bytes for the whole call chain).
  */
-static __always_inline struct scratch *c_event_begin(__u64 cookie, __u64 event, __u64 *token,
-						     __u32 *off)
+static __noinline int c_event_begin(__u64 cookie, __u64 event, __u64 *token)
 {
-	__u32 name_off = sizeof(struct pa_event);
+	__u32 name_off = sizeof(struct pa_event), off;
 	struct scratch *s;
 
-	if (early_done(event, PA_COOKIE_ID(cookie)))
-		return NULL;
+	if (!token)
+		return 0;
 	s = rec_begin(cookie, token);
 	if (!s)
-		return NULL;
-	*off = put_c_name(s, name_off, event, PA_COOKIE_ID(cookie));
+		return 0;
+	off = put_c_name(s, name_off, event, PA_COOKIE_ID(cookie));
 	if (val_at(s, name_off)->kind != PA_V_CSTR || !rec_name_done(s, name_off, *token))
-		return NULL;
-	return s;
+		return 0;
+	return off;
+}
+
+/* The CPU's scratch record that c_event_begin() started. */
+static __always_inline struct scratch *scratch_rec(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
 static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64 event,
 					__u64 fmt)
 {
 	struct scratch *s;
+	struct slots *sl;
 	__u64 token = 0;
 	__u32 off = 0;
-	struct slots sl = {};
 	int next;
 
-	s = c_event_begin(cookie, event, &token, &off);
-	if (!s)
+	off = c_event_begin(cookie, event, &token);
+	if (!off || !(s = scratch_rec()))
 		return 0;
+	sl = (struct slots *)s->slots;
+	__builtin_memset(sl, 0, sizeof(*sl));
 	/* only now, past the filters, are the arguments read */
-	if (load_slots(ctx, PA_COOKIE_KIND(cookie), &sl)) {
+	if (load_slots(s, ctx, PA_COOKIE_KIND(cookie), sl)) {
 		count_drop(PA_ERR_READ);
 		((struct pa_event *)s->buf)->flags |= PA_EV_ARGS_TRUNC;
 	} else {
-		next = put_varargs(s, off, &sl, fmt, PA_COOKIE_LAYOUT(cookie));
+		next = put_varargs(s, off, sl, fmt, PA_COOKIE_LAYOUT(cookie));
 		if (next > 0)
 			off = next;
 	}
@@ -1297,8 +1334,11 @@ int uprobe_c(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
-	if (PA_COOKIE_KIND(cookie) == PA_PROBE_VARARGS)
+	if (PA_COOKIE_KIND(cookie) == PA_PROBE_VARARGS) {
+		if (early_done(ctx->di, PA_COOKIE_ID(cookie)))
+			return 0;
 		return emit_c_event(ctx, cookie, ctx->di, ctx->si);
+	}
 	/* sys_audit_tstate returns at once without a thread state: no hook sees that */
 	if (!ctx->di)
 		return 0;
@@ -1370,8 +1410,10 @@ int usdt_audit(struct pt_regs *ctx)
 	__u32 off = 0;
 	int next;
 
-	s = c_event_begin(cookie, event, &token, &off);
-	if (!s)
+	if (early_done(event, PA_COOKIE_ID(cookie)))
+		return 0;
+	off = c_event_begin(cookie, event, &token);
+	if (!off || !(s = scratch_rec()))
 		return 0;
 	next = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
 	if (next > 0)

@@ -28,6 +28,7 @@ enum type_kind {
  * an entry is tied to the address space (mm) it was read in.
  */
 #define TCACHE_SIZE 64
+#define HEAD_WORDS 8 /* one 64-byte read gives the header and the fields a value needs */
 struct tcache_ent {
 	__u64 type;
 	__u64 mm;
@@ -51,6 +52,20 @@ struct scratch {
 	__u64 seq;		/* bumped by every record started on this CPU */
 	__u32 name_hit;		/* the event name came from the name cache */
 	__u32 _pad2;
+	/*
+	 * Working memory of the argument readers.  The BPF stack is 512 bytes for
+	 * a whole call chain (probe -> put_varargs -> put_tuple_args -> put_obj
+	 * -> put_item), so the arrays live here, one set per level.  A probe that
+	 * preempts this one on the CPU may overwrite them: the record is then
+	 * dropped as preempted (rec_owned), and what was read meanwhile came
+	 * through bpf_probe_read_user only.
+	 */
+	__u64 args_head[HEAD_WORDS], args_items[16]; /* put_tuple_args, put_obj_array */
+	__u64 obj_head[HEAD_WORDS], obj_items[16];   /* put_obj */
+	__u64 item_head[HEAD_WORDS];		     /* put_item */
+	__u64 va[10];				     /* load_slots: va_list and save area */
+	__u64 slots[8];				     /* struct slots of a C event */
+	char fmt[PA_FMT_MAX];			     /* put_varargs */
 };
 
 /* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */

@@ -555,6 +555,30 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * With -v, and kernel.bpf_stats_enabled set: the time the kernel spent in each
+ * probe program, per run.  What an event costs the traced program beyond the
+ * trap itself; `make bench` reads these lines.
+ */
+static void report_prog_time(struct tracer *t)
+{
+	struct bpf_program *prog;
+
+	if (!log_verbose())
+		return;
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || !info.run_cnt)
+			continue;
+		pa_dbg("program %s: %llu runs, %.1f ns per run", bpf_program__name(prog),
+		       (unsigned long long)info.run_cnt, (double)info.run_time_ns / info.run_cnt);
+	}
+}
+
 static void check_drops(struct tracer *t, int final)
 {
 	uint64_t d = t->skel->bss->drops[PA_DROP_RINGBUF];
@@ -919,6 +943,7 @@ out:
 	if (t->out_error && t->out_error != EPIPE)
 		pa_err("writing events: %s", strerror(t->out_error));
 	check_drops(t, 1);
+	report_prog_time(t);
 	if (t->mode == MODE_COMMAND) {
 		if (!t->child_ended && t->child > 0) {
 			/* -d or an output error ended us first: the command goes on untraced */
