@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -556,6 +557,25 @@ static int on_record(void *ctx, void *data, size_t size)
 }
 
 /*
+ * The mmap watcher is a syscall tracepoint, which libbpf finds through tracefs.
+ * A machine may run without tracefs mounted: then it is mounted where libbpf
+ * looks first, as perf does (and it stays mounted).
+ */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		pa_dbg("mounted tracefs at /sys/kernel/tracing");
+		return 0;
+	}
+	pa_err("watching for Python processes needs tracefs: it is not mounted at "
+	       "/sys/kernel/tracing and mounting it failed: %s", strerror(errno));
+	return -1;
+}
+
+/*
  * With -v, and kernel.bpf_stats_enabled set: the time the kernel spent in each
  * probe program, per run.  What an event costs the traced program beyond the
  * trap itself; `make bench` reads these lines.
@@ -698,6 +718,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		goto fail;
 	}
 	if (t->mode != MODE_COMMAND) {
+		if (ensure_tracefs())
+			goto fail;
 		err = pyaudit_bpf__attach(t->skel);
 		if (err) {
 			pa_err("attaching the mmap watcher: %s", strerror(-err));

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """`pyaudit-trace -p PID`: attach to a running broad.py parked before "begin", release
 it, compare; with the hook installed (same run) and without (vs the reference run)."""
+import os
+import subprocess
+
 import pytest
 
 import audit_compare as ac
@@ -79,3 +82,15 @@ def test_attach_several_pids(workloads):
         assert m and m.group("route") in tgt.py.probes, tool.describe()
         window = ac.compare(events, record, label="%s in -p A,B" % tgt.py.id)
         check_meta(window, tgt.pid, tgt.py, m.group("route"), tool.t0, tool.t1)
+
+
+def test_attach_without_tracefs(workloads):
+    """A machine where tracefs is not mounted: -p mounts it (as perf does) and works."""
+    tracing = "/sys/kernel/tracing"
+    if subprocess.run(["mountpoint", "-q", tracing]).returncode == 0:
+        if subprocess.run(["umount", tracing]).returncode != 0:
+            pytest.skip("tracefs is in use at %s: cannot unmount it for this test" % tracing)
+    assert not os.path.exists(os.path.join(tracing, "events")), "tracefs still mounted"
+    pid, record, tool = attach_run(workloads, PYTHONS[0], PYTHONS[0].probes[0], True)
+    ac.compare(tool.events(), record, label="-p with tracefs unmounted at start")
+    assert os.path.exists(os.path.join(tracing, "events")), "tracefs not mounted by the tool"
