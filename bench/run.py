@@ -18,8 +18,17 @@ iteration) runs, interleaved, REPEAT times under each configuration:
 
 Cost per event = median ns/iteration of a configuration minus that of `none`;
 the table gives it and its ratio to the `empty` floor.  Drops are reported.
+
+Wall-clock differences of a few percent are within the noise of a VM, so each
+of the tool's configurations also runs with kernel.bpf_stats_enabled and -v,
+which makes the tool print the kernel's own count of the time spent in each
+probe program.  BPF NS is that time per event (the statistics add the same two
+clock reads to every program, the empty one included); +BPF is what the
+configuration's program costs over the empty one: the exact extra cost per
+event, free of the noise of the trap.  BY BPF = (floor + +BPF) / floor.
 """
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -49,6 +58,23 @@ def run(cmd, out_file=None):
     return float(lines[-1]), lost
 
 
+PROG_TIME = re.compile(r"program (\w+): (\d+) runs, ([\d.]+) ns per run")
+STATS = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def bpf_ns(cmd):
+    """ns per probe run, over all the tool's probe programs, with the kernel's statistics on."""
+    cmd = cmd[:cmd.index("--")] + ["-v"] + cmd[cmd.index("--"):]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    runs = total = 0
+    for m in PROG_TIME.finditer(p.stderr):
+        if m.group(1) in ("on_mmap", "on_exec"):
+            continue
+        runs += int(m.group(2))
+        total += int(m.group(2)) * float(m.group(3))
+    return total / runs if runs else None
+
+
 def configs(py, elf, route, tmp):
     # the traced loop on CPU 0, the tracer's reader on CPU 1: less noise from the scheduler
     base = ["/usr/bin/taskset", "-c", "0", py, LOOP, str(N)]
@@ -72,7 +98,9 @@ def main():
     have_bpftrace = subprocess.run(["which", "bpftrace"], stdout=subprocess.DEVNULL).returncode == 0
     print("pyaudit-trace benchmark: %d id() events per run, median of %d interleaved runs"
           % (N, REPEAT))
-    print("cost = ns per event over the unprobed loop; x floor = cost / cost of the empty probe\n")
+    print("cost = ns per event over the unprobed loop (fastest 10000-iteration chunk of a run);")
+    print("x floor = cost / cost of the empty probe; BPF NS, +BPF, BY BPF: kernel-measured "
+          "program time (see bench/run.py)\n")
     with tempfile.TemporaryDirectory() as tmp:
         for label, py, elf, routes in PYTHONS:
             if not os.path.exists(py):
@@ -91,13 +119,34 @@ def main():
                         lost[k] += l
                 med = {k: statistics.median(v) for k, v in samples.items()}
                 floor = med["empty"] - med["none"]
+                kns = {}
+                with open(STATS) as f:
+                    stats_was = f.read().strip()
+                try:
+                    with open(STATS, "w") as f:
+                        f.write("1")
+                    for k in ("empty", "trace", "count", "excluded"):
+                        v = [bpf_ns(cfgs[k]) for _ in range(3)]
+                        v = [x for x in v if x is not None]
+                        kns[k] = statistics.median(v) if v else None
+                finally:
+                    with open(STATS, "w") as f:
+                        f.write(stats_was)
                 print("%s, route %s" % (label, route))
-                print("  %-9s %12s %12s %9s" % ("CONFIG", "NS/ITER", "COST/EVENT", "X FLOOR"))
+                print("  %-9s %12s %12s %9s %9s %9s %7s" % ("CONFIG", "NS/ITER", "COST/EVENT",
+                                                            "X FLOOR", "BPF NS", "+BPF",
+                                                            "BY BPF"))
                 for k in cfgs:
                     cost = med[k] - med["none"]
                     ratio = "" if k == "none" or floor <= 0 else "%.2f" % (cost / floor)
-                    print("  %-9s %12.1f %12.1f %9s%s" % (
-                        k, med[k], cost if k != "none" else 0.0, ratio,
+                    b = kns.get(k)
+                    if b is not None and kns.get("empty") is not None and floor > 0:
+                        d = b - kns["empty"]
+                        bcol = "%9.1f %9.1f %7.3f" % (b, d, (floor + d) / floor)
+                    else:
+                        bcol = "%9s %9s %7s" % ("", "", "")
+                    print("  %-9s %12.1f %12.1f %9s %s%s" % (
+                        k, med[k], cost if k != "none" else 0.0, ratio, bcol,
                         "  (%s)" % "; ".join(sorted(set(lost[k]))) if lost[k] else ""))
                 print()
 
