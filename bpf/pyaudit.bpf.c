@@ -97,13 +97,12 @@ struct {
 struct pa_probe_cfg probe_cfg[PA_MAX_PROBES];
 
 /*
- * C event names by address, for binaries whose names have a fixed address
- * (probe_cfg): reading the name costs a user-memory read at every event.
+ * C event names by their address relative to the binary they are constants of
+ * (probe_cfg): reading the name would cost a user-memory read at every event.
+ * An entry holds for every process of that binary, wherever it is loaded.
  */
 struct ncache_ent {
-	__u64 ptr;
-	__u64 mm;	/* 0: valid in every process of the binary (fixed addresses); else the
-			 * process it holds for (ncache_slot()) */
+	__u64 rel;	/* the name's ELF virtual address in the binary */
 	__u32 probe_id;
 	__u32 len;
 	__u64 hash;
@@ -471,63 +470,32 @@ static __always_inline void copy48(void *dst, const void *src)
 }
 
 /*
- * The cache slot for a C event name at ptr.  *mm is 0 if the binary has fixed
- * addresses and ptr is in its read-only range (the entry holds for every
- * process), else a number for the current process (the entry holds for it
- * alone, and only once ptr was seen in a read-only mapping of the binary).
+ * The cache slot for a C event name at ptr, or NULL if the name is not a
+ * constant of the probed binary.  The binary's load address in this process is
+ * the instruction pointer at the probe minus the probed instruction's address
+ * in the binary (its page is in the cookie), so *rel, the name's address in
+ * the binary, is the same in every process: no per-process entries, no lookup
+ * of the mapping.
  */
-static __always_inline struct ncache_ent *ncache_slot(__u64 ptr, __u32 id, __u64 *mm)
+static __always_inline struct ncache_ent *ncache_slot(struct pt_regs *ctx, __u64 cookie,
+						      __u64 ptr, __u64 *rel)
 {
+	__u32 id = PA_COOKIE_ID(cookie), page = PA_COOKIE_PAGE(cookie), zero = 0;
 	struct name_cache *nc;
 	struct pa_probe_cfg *pc;
-	__u32 zero = 0;
+	__u64 r;
 
-	if (id >= PA_MAX_PROBES)
+	if (id >= PA_MAX_PROBES || page == PA_NO_PAGE)
 		return NULL;
 	pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
-	if (ptr >= pc->ro_lo && ptr < pc->ro_hi)
-		*mm = 0;
-	else if (pc->ino) {
-		/*
-		 * The process, as a number: its leader's start time (unique while
-		 * the machine runs) mixed with its tgid, loaded through the task
-		 * pointer with no helper call.
-		 */
-		struct task_struct *t = bpf_get_current_task_btf();
-
-		*mm = (t->group_leader->start_time ^ ((__u64)t->tgid << 40)) | 1;
-	} else {
+	r = ptr - ((ctx->ip & ~0xfffull) - pc->ro_lo - ((__u64)page << 12));
+	if (r < pc->ro_lo || r >= pc->ro_hi)
 		return NULL;
-	}
+	*rel = r;
 	nc = bpf_map_lookup_elem(&name_cache, &zero);
 	if (!nc)
 		return NULL;
-	return &nc->e[(ptr ^ (ptr >> 7) ^ (*mm >> 9)) & (PA_NCACHE - 1)];
-}
-
-struct vma_check {
-	__u64 ino;
-	int ok;
-};
-
-static long vma_is_ro_of(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	struct vma_check *c = data;
-	struct file *f = vma->vm_file;
-
-	/* VM_WRITE = 0x2: a read-only mapping of the binary itself */
-	c->ok = f && !(vma->vm_flags & 0x2) && f->f_inode && f->f_inode->i_ino == c->ino;
-	return 0;
-}
-
-/* Does ptr lie in a read-only mapping of the probe's binary, in this process? */
-static __always_inline int in_binary_ro(__u64 ptr, __u32 id)
-{
-	struct vma_check c = { .ino = probe_cfg[id & (PA_MAX_PROBES - 1)].ino, .ok = 0 };
-
-	if (bpf_find_vma(bpf_get_current_task_btf(), ptr, vma_is_ro_of, &c, 0))
-		return 0;
-	return c.ok;
+	return &nc->e[(r ^ (r >> 7) ^ (id << 3)) & (PA_NCACHE - 1)];
 }
 
 /*
@@ -535,15 +503,17 @@ static __always_inline int in_binary_ro(__u64 ptr, __u32 id)
  * when it has it, else read (and kept, if its binary allows).  Sets
  * e->name_hash when known from the cache.
  */
-static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr, __u32 id)
+static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, struct pt_regs *ctx,
+				       __u64 cookie, __u64 ptr)
 {
-	__u64 mm = 0;
-	struct ncache_ent *ce = ncache_slot(ptr, id, &mm);
+	__u32 id = PA_COOKIE_ID(cookie);
+	__u64 rel = 0;
+	struct ncache_ent *ce = ncache_slot(ctx, cookie, ptr, &rel);
 	struct pa_event *e = (struct pa_event *)s->buf;
 	struct pa_val *v;
 	__u32 next, len;
 
-	if (ce && ce->ptr == ptr && ce->probe_id == id && ce->mm == mm) {
+	if (ce && ce->rel == rel && ce->probe_id == id) {
 		len = ce->len & 63;
 		if (len > PA_NCACHE_NAME)
 			len = PA_NCACHE_NAME;
@@ -560,8 +530,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 	}
 	next = put_cstr(s, off, PA_V_CSTR, ptr, PA_NAME_MAX);
 	v = val_at(s, off);
-	if (ce && v->kind == PA_V_CSTR && !(v->flags & PA_VF_TRUNC) && v->len <= PA_NCACHE_NAME &&
-	    (!mm || in_binary_ro(ptr, id))) {
+	if (ce && v->kind == PA_V_CSTR && !(v->flags & PA_VF_TRUNC) && v->len <= PA_NCACHE_NAME) {
 		__u8 *p = payload_at(s, off);
 		__u64 h = PA_FNV_OFFSET;
 		__u32 i;
@@ -586,8 +555,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
 			}
 		}
 		ce->probe_id = id;
-		ce->mm = mm;
-		ce->ptr = ptr;
+		ce->rel = rel;
 		e->name_hash = h;
 	}
 	return next;
@@ -598,16 +566,16 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, __u64 ptr,
  * filtered out, or (-c --by event) to be counted in its slot?  Then the event
  * costs the trap, two lookups and nothing else.  Returns 1 if it was handled.
  */
-static __always_inline int early_done(__u64 ptr, __u32 id)
+static __always_inline int early_done(struct pt_regs *ctx, __u64 cookie, __u64 ptr)
 {
 	struct pa_name_val *verdict;
 	struct ncache_ent *ce;
-	__u64 mm = 0;
+	__u64 rel = 0;
 
 	if (!cfg_filter && !cfg_fast)
 		return 0;
-	ce = ncache_slot(ptr, id, &mm);
-	if (!ce || ce->ptr != ptr || ce->probe_id != id || ce->mm != mm)
+	ce = ncache_slot(ctx, cookie, ptr, &rel);
+	if (!ce || ce->rel != rel || ce->probe_id != PA_COOKIE_ID(cookie))
 		return 0;
 	if (ce->verdict == PA_VERDICT_DROP)
 		return 1;
@@ -1247,17 +1215,18 @@ static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __
  * Not inlined: the name's work then takes no room in the stack of the probe
  * while it reads the arguments (512 bytes for the whole call chain).
  */
-static __noinline int c_event_begin(__u64 cookie, __u64 event, __u64 *token)
+static __noinline int c_event_begin(struct pt_regs *ctx, __u64 cookie, __u64 event,
+				 __u64 *token)
 {
 	__u32 name_off = sizeof(struct pa_event), off;
 	struct scratch *s;
 
-	if (!token)
+	if (!token || !ctx)
 		return 0;
 	s = rec_begin(cookie, token);
 	if (!s)
 		return 0;
-	off = put_c_name(s, name_off, event, PA_COOKIE_ID(cookie));
+	off = put_c_name(s, name_off, ctx, cookie, event);
 	if (val_at(s, name_off)->kind != PA_V_CSTR || !rec_name_done(s, name_off, *token))
 		return 0;
 	return off;
@@ -1280,7 +1249,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 	__u32 off = 0;
 	int next;
 
-	off = c_event_begin(cookie, event, &token);
+	off = c_event_begin(ctx, cookie, event, &token);
 	if (!off || !(s = scratch_rec()))
 		return 0;
 	sl = (struct slots *)s->slots;
@@ -1335,7 +1304,7 @@ int uprobe_c(struct pt_regs *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (PA_COOKIE_KIND(cookie) == PA_PROBE_VARARGS) {
-		if (early_done(ctx->di, PA_COOKIE_ID(cookie)))
+		if (early_done(ctx, cookie, ctx->di))
 			return 0;
 		return emit_c_event(ctx, cookie, ctx->di, ctx->si);
 	}
@@ -1343,7 +1312,7 @@ int uprobe_c(struct pt_regs *ctx)
 	if (!ctx->di)
 		return 0;
 	/* a C name filtered out needs no duplicate check (Python-level names are never cached) */
-	if (early_done(ctx->si, PA_COOKIE_ID(cookie)))
+	if (early_done(ctx, cookie, ctx->si))
 		return 0;
 	if (is_pending_dup(ctx->si, PA_COOKIE_LAYOUT(cookie)))
 		return 0;
@@ -1410,9 +1379,9 @@ int usdt_audit(struct pt_regs *ctx)
 	__u32 off = 0;
 	int next;
 
-	if (early_done(event, PA_COOKIE_ID(cookie)))
+	if (early_done(ctx, cookie, event))
 		return 0;
-	off = c_event_begin(cookie, event, &token);
+	off = c_event_begin(ctx, cookie, event, &token);
 	if (!off || !(s = scratch_rec()))
 		return 0;
 	next = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));

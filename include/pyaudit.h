@@ -72,16 +72,23 @@ enum pa_route {
  *   bits  8..15  register of arg0 (USDT only; enum pa_reg)
  *   bits 16..23  register of arg1 (USDT only; enum pa_reg)
  *   bits 24..31  layout index into pa_layouts[]
- *   bits 32..63  probe id (index into userspace's probe table; reported per event)
+ *   bits 32..51  probe id (index into userspace's probe table; reported per event)
+ *   bits 52..63  the probed instruction's page in its binary, counted from
+ *                pa_probe_cfg.ro_lo: with the instruction pointer at the probe
+ *                it gives the binary's load address in the process (PA_NO_PAGE:
+ *                out of range)
  */
-#define PA_COOKIE(kind, r0, r1, layout, id)                                                   \
-	((__u64)(kind) | ((__u64)(r0) << 8) | ((__u64)(r1) << 16) | ((__u64)(layout) << 24) | \
-	 ((__u64)(id) << 32))
+#define PA_COOKIE(kind, r0, r1, layout, id, page)                                              \
+	((__u64)(kind) | ((__u64)(r0) << 8) | ((__u64)(r1) << 16) | ((__u64)(layout) << 24) |  \
+	 ((__u64)(id) << 32) | ((__u64)(page) << 52))
 #define PA_COOKIE_KIND(c)   ((__u32)((c)&0xff))
 #define PA_COOKIE_R0(c)	    ((__u32)(((c) >> 8) & 0xff))
 #define PA_COOKIE_R1(c)	    ((__u32)(((c) >> 16) & 0xff))
 #define PA_COOKIE_LAYOUT(c) ((__u32)(((c) >> 24) & 0xff))
-#define PA_COOKIE_ID(c)	    ((__u32)((c) >> 32))
+#define PA_COOKIE_ID(c)	    ((__u32)(((c) >> 32) & 0xfffff))
+#define PA_COOKIE_PAGE(c)   ((__u32)((c) >> 52))
+#define PA_MAX_PROBE_ID	    0xfffff
+#define PA_NO_PAGE	    0xfff
 
 /* x86-64 registers a USDT argument can live in (struct pt_regs field order). */
 enum pa_reg {
@@ -209,18 +216,15 @@ struct pa_exec_rec {
 };
 
 /*
- * Per probe id (PA_COOKIE_ID): where C event names of that binary live at fixed
- * addresses (a non-PIE executable's read-only segments), so BPF may keep them
- * by address instead of reading them at every event.  0, 0: no such range.
+ * Per probe id (PA_COOKIE_ID): the binary's read-only segments, as ELF virtual
+ * addresses (ro_lo page-aligned).  A C event name inside them is the binary's
+ * own constant: BPF keeps it by its address relative to the binary, the same
+ * in every process that maps it, instead of reading it at every event.
+ * ro_hi == 0: no such range.
  */
 struct pa_probe_cfg {
 	__u64 ro_lo;
 	__u64 ro_hi;
-	/*
-	 * Any binary: its inode.  A name found (at its first sight in a process) in
-	 * a read-only mapping of this file is kept per address space, not re-read.
-	 */
-	__u64 ino;
 };
 
 #define PA_NCACHE      128 /* per-CPU name cache entries (power of two) */

@@ -155,6 +155,17 @@ static int add_binary(struct attacher *a, struct pybin *bin)
 	return a->nbins++;
 }
 
+/* The page of a probed instruction counted from the binary's ro_lo (PA_COOKIE_PAGE). */
+static unsigned probe_page(const struct pybin *bin, uint64_t vaddr)
+{
+	uint64_t page;
+
+	if (vaddr < bin->ro_lo || vaddr >= bin->ro_hi)
+		return PA_NO_PAGE;
+	page = (vaddr - bin->ro_lo) >> 12;
+	return page < PA_NO_PAGE ? (unsigned)page : PA_NO_PAGE;
+}
+
 static int new_probe_id(struct attacher *a, const struct probe_info *info)
 {
 	void *p = realloc(a->probes, (a->nprobes + 1) * sizeof(*a->probes));
@@ -201,7 +212,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	struct stat st;
 	struct linkset *set;
 	struct binary *b;
-	int i, bi, npts, usdt, err, pid_id;
+	int i, bi, npts, usdt, err, pid_id, cache_names;
 	void *p;
 
 	memset(res, 0, sizeof(*res));
@@ -289,10 +300,17 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	pid_id = new_probe_id(a, &b->info);
 	if (pid_id < 0)
 		return pid_id;
+	if (pid_id > PA_MAX_PROBE_ID) {
+		pa_err("more than %d probe sets in one run", PA_MAX_PROBE_ID);
+		return -E2BIG;
+	}
+	/* names kept by address only if every probed instruction's page fits its cookie */
+	cache_names = pid_id < PA_MAX_PROBES && bin->ro_hi;
+	for (i = 0; cache_names && i < npts; i++)
+		cache_names = probe_page(bin, pts[i].vaddr) != PA_NO_PAGE;
 	if (pid_id < PA_MAX_PROBES) {
-		a->skel->bss->probe_cfg[pid_id].ro_lo = bin->ro_lo;
-		a->skel->bss->probe_cfg[pid_id].ro_hi = bin->ro_hi;
-		a->skel->bss->probe_cfg[pid_id].ino = bin->ino;
+		a->skel->bss->probe_cfg[pid_id].ro_lo = cache_names ? bin->ro_lo : 0;
+		a->skel->bss->probe_cfg[pid_id].ro_hi = cache_names ? bin->ro_hi : 0;
 	}
 
 	for (i = 0; i < npts; i++) {
@@ -302,7 +320,8 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 
 		uo.ref_ctr_offset = kind == PA_PROBE_USDT ? pts[i].ref_ctr_offset : 0;
 		uo.bpf_cookie = PA_COOKIE(kind, pts[i].reg0 & 0xff, pts[i].reg1 & 0xff, b->layout,
-					  pid_id);
+					  pid_id,
+					  cache_names ? probe_page(bin, pts[i].vaddr) : PA_NO_PAGE);
 		link = bpf_program__attach_uprobe_opts(a->empty ? a->skel->progs.empty_probe
 								: prog_for(a->skel, kind),
 						       pid, path,

@@ -1141,20 +1141,33 @@ int pybin__open(const char *path, struct pybin **out)
 	elf_file__stat(ef, &b->dev, &b->ino);
 	b->pie = elf_file__is_pie(ef);
 	b->shared = elf_file__type(ef) == ET_DYN && !b->pie;
-	if (elf_file__type(ef) == ET_EXEC) {
+	{
+		/*
+		 * The read-only segments, as one range of virtual addresses that
+		 * holds no writable one: where the binary's constant strings (the C
+		 * event names) are.  The loader maps all segments at one offset.
+		 */
 		const struct elf_segment *segs;
+		uint64_t w_lo = UINT64_MAX;
 		size_t i, nsegs;
 
 		segs = elf_file__segments(ef, &nsegs);
 		b->ro_lo = UINT64_MAX;
 		for (i = 0; segs && i < nsegs; i++) {
-			if (segs[i].flags & PF_W)
-				continue;
-			if (segs[i].vaddr < b->ro_lo)
+			if (!(segs[i].flags & PF_W) && segs[i].vaddr < b->ro_lo)
 				b->ro_lo = segs[i].vaddr;
-			if (segs[i].vaddr + segs[i].memsz > b->ro_hi)
-				b->ro_hi = segs[i].vaddr + segs[i].memsz;
 		}
+		for (i = 0; segs && i < nsegs; i++) {
+			if ((segs[i].flags & PF_W) && segs[i].vaddr >= b->ro_lo && segs[i].vaddr < w_lo)
+				w_lo = segs[i].vaddr;
+		}
+		for (i = 0; segs && i < nsegs; i++) {
+			uint64_t end = segs[i].vaddr + segs[i].memsz;
+
+			if (!(segs[i].flags & PF_W) && end <= w_lo && end > b->ro_hi)
+				b->ro_hi = end;
+		}
+		b->ro_lo &= ~0xfffull;
 		if (b->ro_lo >= b->ro_hi)
 			b->ro_lo = b->ro_hi = 0;
 	}

@@ -60,6 +60,7 @@ import audit_compare as ac
 import harness
 from harness import (BASE_ENV, BROAD, ROOT, Tool, check_schema, free_port, load_record,
                      parse_json_lines, run_tool)
+from test_count import assert_counts, parse_count_json, record_counts
 
 pytestmark = pytest.mark.usefixtures("tool")
 
@@ -623,6 +624,44 @@ def test_command_nohook_cross_run(results, combo, plain):
                  missed=sorted(set(missed)), missed_counts=dict(Counter(missed)),
                  missed_of={n: total[n] for n in set(missed)})
     assert len(window) + len(missed) == len(ref["events"])
+
+
+@pytest.mark.parametrize("hook", [True, False], ids=["hook", "nohook"])
+def test_count_exact(mwl, combo, hooked, plain, hook):
+    """-c -j -- broad.py on the row: the counts, event name by event name, equal the
+    ground truth.  Start-up and finalisation (no hook sees them) come from the trace
+    run of the same row, route and hook setting, which the tests above prove equal to
+    the hook; the window comes from the hook: the counted process's own record (hook
+    installed), else the reference run's.  On a route that claims partial coverage the
+    window is the trace run's own (it misses what count mode misses)."""
+    row, route = combo
+    hookf = mwl.tmpfile("hook-count-%s.json" % row.name) if hook else None
+    res = run_tool(["-c", "-j", "--probe", route, "--"] + row.argv(mwl.broad),
+                   env=mwl.env(row, hook=hookf), timeout=180, cwd=str(mwl.base))
+    label = "-c -j --probe %s -- %s, %s" % (route, row, "hook" if hook else "no hook")
+    assert res.rc == 0, "count run failed\n" + res.describe()
+    pids = [int(m.group("pid")) for m in (ATTACH_RX.match(ln) for ln in res.err_lines) if m]
+    assert len(pids) == 1, "%s: attach lines for %s" % (label, pids)
+    claim = coverage_claim(res.err_lines, pids[0], row, route)
+    no_warnings(res.err_lines, label)
+    tables = parse_count_json(res.stdout, label)
+    assert len(tables) == 1 and tables[0]["interval"] is None, label
+    got = Counter({r["event"]: r["count"] for r in tables[0]["rows"]})
+    assert "lost" not in tables[0]["total"], label
+
+    if hook:
+        tres, events, record, tpid = hooked
+        window = record_counts(load_record(hookf))
+    else:
+        record, tres, events, _, tpid = plain
+        window = record_counts(record)
+    names = [e["event"] for e in events if e["pid"] == tpid]
+    b, e = names.index(ac.BEGIN), names.index(ac.END)
+    if claim != "complete":
+        window = Counter(names[b:e + 1])
+    exp = Counter(names[:b]) + window + Counter(names[e + 1:])
+    assert_counts(got, exp, label)
+    assert tables[0]["total"]["total"] == sum(exp.values()), label
 
 
 def test_missed_events_same_with_and_without_hook(combo, hooked, plain):
