@@ -4,7 +4,9 @@
  * cross-option checks, producing the const struct config everything else reads.
  */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +85,7 @@ static const struct argp_option opts[] = {
 	{ "hist", OPT_HIST, NULL, 0,
 	  "With -c: per event, a log2 histogram of the time between consecutive events", 1 },
 	{ NULL, 0, NULL, 0, "Filters (evaluated in the kernel):", 2 },
-	{ "uid", 'u', "UID", 0, "Only events of processes running as UID", 2 },
+	{ "uid", 'u', "UID", 0, "Only events of processes running as UID (a number or a user name)", 2 },
 	{ "comm", OPT_COMM, "NAME", 0, "Only events of threads whose comm is NAME", 2 },
 	{},
 };
@@ -276,10 +278,16 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_HIST:
 		cfg->hist = true;
 		break;
-	case 'u':
-		cfg->uid = need_uint("-u", arg, 0, 0xfffffffeu);
+	case 'u': {
+		/* a user name as ps and strace take it, or a number */
+		struct passwd *pw = *arg && !isdigit((unsigned char)*arg) ? getpwnam(arg) : NULL;
+
+		if (*arg && !isdigit((unsigned char)*arg) && !pw)
+			usage_error("-u '%s': no such user", arg);
+		cfg->uid = pw ? pw->pw_uid : need_uint("-u", arg, 0, 0xfffffffeu);
 		cfg->have_uid = true;
 		break;
+	}
 	case OPT_COMM:
 		if (!*arg || strlen(arg) > 15)
 			usage_error("--comm '%s': a comm is 1 to 15 bytes", arg);

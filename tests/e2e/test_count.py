@@ -51,6 +51,7 @@ What is checked (each over debian-3.11 --probe usdt/uprobe and pyenv-3.11.7 upro
 import json
 import math
 import os
+import pwd
 import re
 import subprocess
 from collections import Counter, defaultdict
@@ -724,6 +725,12 @@ def test_count_filters(gt, combo):
     (t,) = parse_count_json(res.stdout, where, by=("uid", "event"))
     assert {r["uid"] for r in t["rows"]} == {uid}, where
     assert_counts(by_event(t["rows"]), exp, where)
+
+    name = pwd.getpwuid(uid).pw_name  # -u takes a user name too
+    res, pid, _ = count_cmd(wl, py, probe, ["-j", "-u", name])
+    where = "-c -u %s %s %s" % (name, py.id, probe)
+    (t,) = parse_count_json(res.stdout, where)
+    assert_counts(Counter({r["event"]: r["count"] for r in t["rows"]}), exp, where)
 
 
 def test_comm_filter(gt, combo):

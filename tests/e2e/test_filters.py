@@ -55,3 +55,8 @@ def test_exclude_comma_list(workloads, py):
 def test_bad_glob():
     res = run_tool(["-j", "-e", "os.[", "-d", "1"], timeout=30)
     check_one_error_line(res, contains=["bad glob"])
+
+
+def test_unknown_user():
+    res = run_tool(["-c", "-u", "no-such-user-pyaudit", "-d", "1"], timeout=30)
+    check_one_error_line(res, contains=["no-such-user-pyaudit", "no such user"])
