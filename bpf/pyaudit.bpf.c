@@ -1373,7 +1373,6 @@ int usdt_audit(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 event = reg(ctx, PA_COOKIE_R0(cookie));
-	__u64 tuple = reg(ctx, PA_COOKIE_R1(cookie));
 	struct scratch *s;
 	__u64 token = 0;
 	__u32 off = 0;
@@ -1384,7 +1383,8 @@ int usdt_audit(struct pt_regs *ctx)
 	off = c_event_begin(ctx, cookie, event, &token);
 	if (!off || !(s = scratch_rec()))
 		return 0;
-	next = put_tuple_args(s, off, tuple, PA_COOKIE_LAYOUT(cookie));
+	/* the argument tuple's register only now: an event counted or dropped above needs none */
+	next = put_tuple_args(s, off, reg(ctx, PA_COOKIE_R1(cookie)), PA_COOKIE_LAYOUT(cookie));
 	if (next > 0)
 		off = next;
 	rec_submit(s, off, token);
