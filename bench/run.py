@@ -64,7 +64,7 @@ def run(cmd, out_file=None):
 
 PROG_TIME = re.compile(r"program (\w+): (\d+) runs, ([\d.]+) ns per run")
 STATS = "/proc/sys/kernel/bpf_stats_enabled"
-STATS_RUNS = 5  # BPF NS is the least of these: like wall-clock time, noise only adds
+STATS_RUNS = 7  # BPF NS is the least of these: like wall-clock time, noise only adds
 
 
 def bpf_ns(cmd):
@@ -130,10 +130,14 @@ def main():
                 try:
                     with open(STATS, "w") as f:
                         f.write("1")
-                    for k in ("empty", "trace", "count", "excluded"):
-                        v = [bpf_ns(cfgs[k]) for _ in range(STATS_RUNS)]
-                        v = [x for x in v if x is not None]
-                        kns[k] = min(v) if v else None
+                    stat_cfgs = ("empty", "trace", "count", "excluded")
+                    v = {k: [] for k in stat_cfgs}
+                    for _ in range(STATS_RUNS):  # interleaved, as the wall-clock runs
+                        for k in stat_cfgs:
+                            x = bpf_ns(cfgs[k])
+                            if x is not None:
+                                v[k].append(x)
+                    kns = {k: min(x) if x else None for k, x in v.items()}
                 finally:
                     with open(STATS, "w") as f:
                         f.write(stats_was)
