@@ -469,27 +469,68 @@ static __always_inline void copy48(void *dst, const void *src)
 	d[5] = q[5];
 }
 
+#define barrier() asm volatile("" ::: "memory")
+
 /*
- * The cache slot for a C event name at ptr, or NULL if the name is not a
- * constant of the probed binary.  The binary's load address in this process is
- * the instruction pointer at the probe minus the probed instruction's address
- * in the binary (its page is in the cookie), so *rel, the name's address in
- * the binary, is the same in every process: no per-process entries, no lookup
- * of the mapping.
+ * The per-CPU caches (names, formats) are written by a probe that another
+ * probe on the same CPU may preempt.  A writer marks the entry's key invalid,
+ * writes the rest, then the key; if any record was started on this CPU
+ * meanwhile (s->seq moved), the key is left invalid.  A reader checks the key
+ * before and after reading the entry.
  */
-static __always_inline struct ncache_ent *ncache_slot(struct pt_regs *ctx, __u64 cookie,
-						      __u64 ptr, __u64 *rel)
+#define CACHE_KEY_NONE (~0ull)
+
+static __always_inline void cache_write_begin(__u64 *key)
 {
-	__u32 id = PA_COOKIE_ID(cookie), page = PA_COOKIE_PAGE(cookie), zero = 0;
-	struct name_cache *nc;
+	*key = CACHE_KEY_NONE;
+	barrier();
+}
+
+static __always_inline void cache_write_end(__u64 *key, __u64 val, struct scratch *s, __u64 seq)
+{
+	barrier();
+	*key = val;
+	barrier();
+	if (s->seq != seq)
+		*key = CACHE_KEY_NONE;
+}
+
+/*
+ * ptr's address in the probed binary (*rel), if it lies in the binary's
+ * read-only segments: a constant of the binary, the same in every process.
+ * The binary's load address in this process is the instruction pointer at the
+ * probe minus the probed instruction's address in the binary, whose page is in
+ * the cookie.
+ */
+static __always_inline int bin_rel(struct pt_regs *ctx, __u64 cookie, __u64 ptr, __u64 *rel)
+{
+	__u32 id = PA_COOKIE_ID(cookie), page = PA_COOKIE_PAGE(cookie);
 	struct pa_probe_cfg *pc;
 	__u64 r;
 
 	if (id >= PA_MAX_PROBES || page == PA_NO_PAGE)
-		return NULL;
+		return 0;
 	pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
 	r = ptr - ((ctx->ip & ~0xfffull) - pc->ro_lo - ((__u64)page << 12));
 	if (r < pc->ro_lo || r >= pc->ro_hi)
+		return 0;
+	*rel = r;
+	return 1;
+}
+
+/*
+ * The cache slot for a C event name at ptr, or NULL if the name is not a
+ * constant of the probed binary (bin_rel): one entry serves every process, with
+ * no per-process key and no lookup of the mapping.
+ */
+static __always_inline struct ncache_ent *ncache_slot(struct pt_regs *ctx, __u64 cookie,
+						      __u64 ptr, __u64 *rel)
+{
+	__u32 id = PA_COOKIE_ID(cookie), zero = 0;
+	struct name_cache *nc;
+	__u64 r;
+
+	if (!bin_rel(ctx, cookie, ptr, &r))
 		return NULL;
 	*rel = r;
 	nc = bpf_map_lookup_elem(&name_cache, &zero);
@@ -507,12 +548,13 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, struct pt_
 				       __u64 cookie, __u64 ptr)
 {
 	__u32 id = PA_COOKIE_ID(cookie);
-	__u64 rel = 0;
+	__u64 rel = 0, seq = s->seq;
 	struct ncache_ent *ce = ncache_slot(ctx, cookie, ptr, &rel);
 	struct pa_event *e = (struct pa_event *)s->buf;
 	struct pa_val *v;
 	__u32 next, len;
 
+	/* a probe preempting this one may rewrite the entry: then seq differs, the record is dropped */
 	if (ce && ce->rel == rel && ce->probe_id == id) {
 		len = ce->len & 63;
 		if (len > PA_NCACHE_NAME)
@@ -540,6 +582,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, struct pt_
 			h ^= p[i];
 			h *= PA_FNV_PRIME;
 		}
+		cache_write_begin(&ce->rel);
 		copy48(ce->name, p);
 		ce->len = len;
 		ce->hash = h;
@@ -555,7 +598,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, struct pt_
 			}
 		}
 		ce->probe_id = id;
-		ce->rel = rel;
+		cache_write_end(&ce->rel, rel, s, seq);
 		e->name_hash = h;
 	}
 	return next;
@@ -570,6 +613,7 @@ static __always_inline int early_done(struct pt_regs *ctx, __u64 cookie, __u64 p
 {
 	struct pa_name_val *verdict;
 	struct ncache_ent *ce;
+	__u32 verdict_v, slot;
 	__u64 rel = 0;
 
 	if (!cfg_filter && !cfg_fast)
@@ -577,9 +621,15 @@ static __always_inline int early_done(struct pt_regs *ctx, __u64 cookie, __u64 p
 	ce = ncache_slot(ctx, cookie, ptr, &rel);
 	if (!ce || ce->rel != rel || ce->probe_id != PA_COOKIE_ID(cookie))
 		return 0;
-	if (ce->verdict == PA_VERDICT_DROP)
+	verdict_v = ce->verdict;
+	slot = ce->slot;
+	/* rewritten meanwhile by a probe that preempted this one: take the slow path */
+	barrier();
+	if (ce->rel != rel)
+		return 0;
+	if (verdict_v == PA_VERDICT_DROP)
 		return 1;
-	if (cfg_fast && ce->slot) {
+	if (cfg_fast && slot) {
 		struct fast_counts *fc;
 		__u32 zero = 0;
 
@@ -587,10 +637,10 @@ static __always_inline int early_done(struct pt_regs *ctx, __u64 cookie, __u64 p
 		if (!fc)
 			return 0;
 		/* atomic: a preempting probe on this CPU may count the same slot */
-		__sync_fetch_and_add(&fc->c[ce->slot & (PA_NFAST - 1)], 1);
+		__sync_fetch_and_add(&fc->c[slot & (PA_NFAST - 1)], 1);
 		return 1;
 	}
-	if (!cfg_filter || ce->verdict == PA_VERDICT_PASS)
+	if (!cfg_filter || verdict_v == PA_VERDICT_PASS)
 		return 0;
 	verdict = bpf_map_lookup_elem(&names, &ce->hash);
 	return verdict && verdict->verdict == PA_VERDICT_DROP;
@@ -1063,6 +1113,41 @@ __noinline int put_unit(struct scratch *s, __u32 off, __u32 what, __u64 x, __u64
 }
 
 /*
+ * The event's format string into s->fmt: from the format cache when it is a
+ * constant of the binary seen before (emit_c_event() set s->fmt_rel), else
+ * read.  Returns what bpf_probe_read_user_str() would.
+ */
+static __always_inline long get_fmt(struct scratch *s, __u64 fmt_ptr)
+{
+	struct fcache_ent *fe = NULL;
+	__u64 rel = s->fmt_rel, seq = s->seq, *d = (__u64 *)s->fmt;
+	long n;
+
+	if (s->fmt_id) {
+		fe = &s->fcache[(rel ^ (rel >> 5)) & (FCACHE_SIZE - 1)];
+		if (fe->rel == rel && fe->probe_id == s->fmt_id) {
+			n = fe->n;
+			d[0] = ((__u64 *)fe->fmt)[0];
+			d[1] = ((__u64 *)fe->fmt)[1];
+			barrier();
+			if (fe->rel == rel)
+				return n;
+		}
+	}
+	__builtin_memset(s->fmt, 0, PA_FMT_MAX);
+	n = bpf_probe_read_user_str(s->fmt, PA_FMT_MAX, (const void *)fmt_ptr);
+	if (fe && n > 0 && n < PA_FMT_MAX) {
+		cache_write_begin(&fe->rel);
+		((__u64 *)fe->fmt)[0] = d[0];
+		((__u64 *)fe->fmt)[1] = d[1];
+		fe->n = n;
+		fe->probe_id = s->fmt_id;
+		cache_write_end(&fe->rel, rel, s, seq);
+	}
+	return n;
+}
+
+/*
  * Builds the event's arguments from a C format string and its varargs, the way
  * Py_BuildValue + sys_audit_tstate shape them: one top-level unit that is a
  * tuple (a "(...)" group, or "O" given a tuple) IS the argument list; several
@@ -1084,8 +1169,7 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 	if (!fmt_ptr)
 		return off;
 	fmt = s->fmt;
-	__builtin_memset(fmt, 0, PA_FMT_MAX);
-	n = bpf_probe_read_user_str(fmt, PA_FMT_MAX, (const void *)fmt_ptr);
+	n = get_fmt(s, fmt_ptr);
 	if (n <= 0) {
 		count_drop(PA_ERR_READ);
 		e->flags |= PA_EV_FMT_UNSUPPORTED;
@@ -1257,6 +1341,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 		return 0;
 	sl = (struct slots *)s->slots;
 	__builtin_memset(sl, 0, sizeof(*sl));
+	s->fmt_id = bin_rel(ctx, cookie, fmt, &s->fmt_rel) ? PA_COOKIE_ID(cookie) + 1 : 0;
 	/* only now, past the filters, are the arguments read */
 	if (load_slots(s, ctx, PA_COOKIE_KIND(cookie), sl)) {
 		count_drop(PA_ERR_READ);

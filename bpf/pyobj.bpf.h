@@ -38,6 +38,15 @@ struct tcache_ent {
 	char name[PA_TYPE_NAME_MAX];
 };
 
+/* A C format string of the probed binary, by its address in the binary (see put_varargs). */
+#define FCACHE_SIZE 32
+struct fcache_ent {
+	__u64 rel;
+	__u32 probe_id;
+	__u32 n;	/* bpf_probe_read_user_str()'s result: length + 1 */
+	char fmt[PA_FMT_MAX];
+};
+
 struct scratch {
 	/*
 	 * Offsets are masked below PA_REC_MAX and a copy is at most 8191 bytes
@@ -66,6 +75,10 @@ struct scratch {
 	__u64 va[10];				     /* load_slots: va_list and save area */
 	__u64 slots[8];				     /* struct slots of a C event */
 	char fmt[PA_FMT_MAX];			     /* put_varargs */
+	struct fcache_ent fcache[FCACHE_SIZE];
+	__u64 fmt_rel;	/* the event's format string in its binary ... */
+	__u32 fmt_id;	/* ... of probe id fmt_id - 1; 0: not a constant of the binary */
+	__u32 _pad3;
 };
 
 /* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */
