@@ -10,7 +10,7 @@ iteration) runs, interleaved, REPEAT times under each configuration:
              the very places the tool probes (and, for USDT, with the semaphore
              armed, so CPython builds the argument tuple as it does when traced):
              the floor
-  trace      trace mode, arguments decoded, JSON Lines written to a file
+  trace      trace mode, arguments decoded, JSON Lines written to a file (default ring)
   count      -c: counted in the kernel, no record leaves it
   excluded   -e 'socket.*': the event is filtered out in the kernel
   bpftrace   bpftrace -e 'uprobe:BIN:PySys_Audit { @[str(arg0)] = count(); }',
@@ -87,8 +87,7 @@ def configs(py, elf, route, tmp):
     return {
         "none": base,
         "empty": tool + ["--empty-probe", "--"] + base,
-        "trace": tool + ["-j", "-o", os.path.join(tmp, "trace.jsonl"), "--ringbuf-size",
-                         "262144", "--"] + base,
+        "trace": tool + ["-j", "-o", os.path.join(tmp, "trace.jsonl"), "--"] + base,
         "count": tool + ["-c", "-o", os.devnull, "--"] + base,
         "excluded": tool + ["-e", "socket.*", "-o", os.devnull, "--"] + base,
         "bpftrace": ["taskset", "-c", "1", "bpftrace", "-q", "-e",
