@@ -80,6 +80,7 @@ struct scratch {
 	__u32 fmt_id;	/* ... of probe id fmt_id - 1; 0: not a constant of the binary */
 	__u32 _pad3;
 };
+_Static_assert(sizeof(struct scratch) <= 32768, "a per-CPU map value is at most 32 KiB");
 
 /* Object layouts, indexed by PA_COOKIE_LAYOUT; written by userspace via the skeleton. */
 struct pa_layout layouts[PA_MAX_LAYOUTS];
