@@ -113,3 +113,26 @@ def test_duration_ends_the_run():
     assert res.rc == 0, res.describe()
     assert took < 30, "-d 1 took %.1fs" % took
     parse_json_lines(res.stdout, "stdout of -d 1")  # whatever it saw is valid JSON
+
+
+@pytest.mark.parametrize("py", python_params())
+def test_verbose_program_time(py):
+    """-v with kernel.bpf_stats_enabled: at exit, each probe program that ran, its runs
+    and ns per run (what `make bench` reads); one run per event at least."""
+    stats = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(stats) as f:
+        was = f.read().strip()
+    try:
+        with open(stats, "w") as f:
+            f.write("1")
+        res = run_tool(["-v", "-c", "-j", "--", py.exe, "-c", "for _ in range(500): id(1)"],
+                       timeout=60)
+    finally:
+        with open(stats, "w") as f:
+            f.write(was)
+    assert res.rc == 0, res.describe()
+    rx = re.compile(r"^pyaudit-trace: program (\w+): (\d+) runs, (\d+\.\d) ns per run$")
+    progs = {m.group(1): int(m.group(2)) for m in map(rx.match, res.err_lines) if m}
+    assert progs, "no program time line with -v:\n" + res.describe()
+    assert set(progs) <= {"uprobe_c", "uprobe_sysaudit", "usdt_audit"}, progs
+    assert sum(progs.values()) >= 500, progs
