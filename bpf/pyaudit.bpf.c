@@ -475,8 +475,9 @@ static __always_inline void copy48(void *dst, const void *src)
  * The per-CPU caches (names, formats) are written by a probe that another
  * probe on the same CPU may preempt.  A writer marks the entry's key invalid,
  * writes the rest, then the key; if any record was started on this CPU
- * meanwhile (s->seq moved), the key is left invalid.  A reader checks the key
- * before and after reading the entry.
+ * meanwhile (s->seq moved), the key is left invalid.  A reader building a
+ * record needs nothing more (a preempted record is dropped); early_done(),
+ * which makes none, checks the key again after reading the entry.
  */
 #define CACHE_KEY_NONE (~0ull)
 
@@ -1125,13 +1126,11 @@ static __always_inline long get_fmt(struct scratch *s, __u64 fmt_ptr)
 
 	if (s->fmt_id) {
 		fe = &s->fcache[(rel ^ (rel >> 5)) & (FCACHE_SIZE - 1)];
+		/* as for names: a probe preempting this one moves seq, the record is dropped */
 		if (fe->rel == rel && fe->probe_id == s->fmt_id) {
-			n = fe->n;
 			d[0] = ((__u64 *)fe->fmt)[0];
 			d[1] = ((__u64 *)fe->fmt)[1];
-			barrier();
-			if (fe->rel == rel)
-				return n;
+			return fe->n;
 		}
 	}
 	__builtin_memset(s->fmt, 0, PA_FMT_MAX);
@@ -1308,8 +1307,6 @@ static __noinline int c_event_begin(struct pt_regs *ctx, __u64 cookie, __u64 eve
 	__u32 name_off = sizeof(struct pa_event), off;
 	struct scratch *s;
 
-	if (!token || !ctx)
-		return 0;
 	s = rec_begin(cookie, token);
 	if (!s)
 		return 0;
