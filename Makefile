@@ -31,6 +31,7 @@ BIN	  := $(OUT)/pyaudit-trace
 
 .PHONY: all clean test check unit e2e matrix bench vmlinux demo deps
 .SECONDARY: # keep the BPF object and skeleton between builds
+.DELETE_ON_ERROR:
 all: $(BIN)
 
 $(OUT)/user $(OUT)/bpf $(OUT)/tests:
@@ -63,7 +64,7 @@ $(BIN): $(USER_OBJS)
 # Root-free unit tests: each tests/unit/test_*.c links against the library objects.
 $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(filter tests/unit/test_%.c,$(UNIT_SRCS)))
 
@@ -102,4 +103,4 @@ vmlinux:
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/user/*.d)
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)

@@ -190,6 +190,20 @@ static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, siz
 
 int elf_file__open(const char *path, struct elf_file **out)
 {
+	int fd, err;
+
+	*out = NULL;
+	/* O_NONBLOCK: a FIFO put where a binary was expected must not block us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	err = elf_file__open_fd(fd, out);
+	close(fd);
+	return err;
+}
+
+int elf_file__open_fd(int fd, struct elf_file **out)
+{
 	struct elf_file *ef;
 	GElf_Ehdr ehdr;
 	struct stat st;
@@ -202,7 +216,8 @@ int elf_file__open(const char *path, struct elf_file **out)
 	ef = calloc(1, sizeof(*ef));
 	if (!ef)
 		return -ENOMEM;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Our own descriptor of the caller's open file: the same inode, whatever the path does. */
+	ef->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (ef->fd < 0) {
 		err = -errno;
 		goto err;

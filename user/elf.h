@@ -88,6 +88,8 @@ struct elf_func_range {
  * not fit in the file), -ENOMEM, or the -errno of open/fstat/mmap.
  */
 int elf_file__open(const char *path, struct elf_file **out);
+/* The same, from an open descriptor (not consumed; the file is read through a dup of it). */
+int elf_file__open_fd(int fd, struct elf_file **out);
 void elf_file__close(struct elf_file *ef); /* NULL is fine */
 
 /* st_dev and st_ino of the opened file (fstat, so they match what was read). */

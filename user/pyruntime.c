@@ -19,9 +19,11 @@
 #include <capstone/capstone.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf.h"
 #include "pyruntime.h"
@@ -1114,6 +1116,19 @@ static void describe_build(struct pybin *b)
 
 int pybin__open(const char *path, struct pybin **out)
 {
+	int fd, err;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	err = pybin__open_fd(fd, path, out);
+	close(fd);
+	return err;
+}
+
+int pybin__open_fd(int fd, const char *path, struct pybin **out)
+{
 	struct debug_offsets dbg;
 	struct elf_file *ef = NULL;
 	struct elf_sym pysys;
@@ -1124,7 +1139,7 @@ int pybin__open(const char *path, struct pybin **out)
 	*out = NULL;
 	if (strlen(path) >= sizeof(b->path))
 		return -ENAMETOOLONG;
-	err = elf_file__open(path, &ef);
+	err = elf_file__open_fd(fd, &ef);
 	if (err)
 		return err;
 	if (elf_file__find_symbol(ef, "PySys_Audit", ELF_SYM_DYNSYM, &pysys) ||

@@ -67,6 +67,8 @@ struct pybin {
  * uprobe_complete is 0 and uprobe_gap says what is missing.
  */
 int pybin__open(const char *path, struct pybin **out);
+/* The same, analysing the open file fd (not consumed); path is only its name for messages. */
+int pybin__open_fd(int fd, const char *path, struct pybin **out);
 void pybin__free(struct pybin *b); /* NULL is fine */
 
 /* Prints every field of b, one item a line, for --list and debugging. */
