@@ -49,17 +49,21 @@ enum {
 	OPT_EMPTY_PROBE,
 	OPT_USAGE,
 	OPT_WAIT,
+	OPT_LIST_EVENTS,
 };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Trace these processes (all their threads)", 0 },
 	{ "json", 'j', NULL, 0, "Write JSON Lines instead of text", 0 },
-	{ "output", 'o', "FILE", 0, "Write events to FILE instead of standard output", 0 },
-	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 0 },
+	{ "output", 'o', "FILE", 0, "Write events to FILE instead of standard output ('-': stdout)",
+	  0 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (fractions allowed: 0.5)", 0 },
 	{ "event", 'e', "GLOB[,GLOB...]", 0, "Only events whose name matches a glob (repeatable)", 0 },
 	{ "exclude", 'x', "GLOB[,GLOB...]", 0, "No events whose name matches a glob (repeatable)", 0 },
 	{ "string-size", 's', "SIZE", 0, "Bytes captured per string (default 256, at most 4096)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say what is attached where, and libbpf's messages", 0 },
+	{ "quiet", 'q', NULL, 0,
+	  "No status lines (what is traced, how to end); warnings and errors still shown", 0 },
 	{ "probe", OPT_PROBE, "auto|usdt|uprobe", 0,
 	  "Probe route: the USDT marker python:audit, or uprobes on CPython's audit functions "
 	  "(default: usdt where the binary has it)", 0 },
@@ -71,7 +75,10 @@ static const struct argp_option opts[] = {
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
 	{ "list", OPT_LIST, NULL, 0,
 	  "List Python processes (or the -p ones) with version, build and the route each gets", 0 },
-	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "list-events", OPT_LIST_EVENTS, NULL, 0,
+	  "Print the names of the documented audit events, one a line", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ NULL, '?', NULL, OPTION_ALIAS, NULL, -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ "version", 'V', NULL, 0, "Print the program version", -1 },
 	{ NULL, 0, NULL, 0, "Count mode:", 1 },
@@ -132,6 +139,41 @@ static unsigned long long need_uint(const char *opt, const char *arg, unsigned l
 	if (err)
 		usage_error("%s '%s': out of range (%llu to %llu)", opt, arg, min, max);
 	return v;
+}
+
+/*
+ * Seconds as a decimal with an optional fraction ("2", "0.5", ".25"; no sign,
+ * no exponent, at most 9 decimals) -> nanoseconds in [1 ms, max_s].
+ */
+int parse_seconds(const char *arg, unsigned long long max_s, unsigned long long *ns)
+{
+	unsigned long long whole = 0, frac = 0, scale = 1000000000ull;
+	const char *p = arg;
+	int digits = 0, fdigits = 0;
+
+	if (!arg)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (digits >= 12)
+			return -ERANGE;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+			if (fdigits >= 9)
+				return -EINVAL;
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+	}
+	if (*p || digits + fdigits == 0)
+		return -EINVAL;
+	if (whole > max_s || (whole == max_s && frac))
+		return -ERANGE;
+	*ns = whole * 1000000000ull + frac;
+	if (*ns < 1000000ull)
+		return -ERANGE;
+	return 0;
 }
 
 static void add_globs(const char *opt, const char *arg, const char **list, int *n)
@@ -196,10 +238,89 @@ static void parse_by(struct config *cfg, const char *arg)
 
 static const struct argp argp_def;
 
+/*
+ * argp, told to say nothing (ARGP_NO_ERRS), reports a bad option without
+ * saying which: walk argv as getopt does, with the same table, to name it.
+ */
+__attribute__((noreturn)) static void bad_option(int argc, char **argv)
+{
+	const struct argp_option *o, *hit;
+	const char *last_arg;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *p;
+
+		if (!strcmp(a, "--") || a[0] != '-' || !a[1])
+			break; /* the command starts here (ARGP_IN_ORDER) */
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			int nhit = 0;
+
+			hit = NULL;
+			for (o = opts; o->name || o->key || o->doc; o++) {
+				if (!o->name || strncmp(o->name, name, len))
+					continue;
+				if (strlen(o->name) == len) {
+					hit = o, nhit = 1;
+					break;
+				}
+				if (!hit || hit->key != o->key)
+					nhit++;
+				hit = o;
+			}
+			if (!nhit)
+				usage_error("unknown option '--%.*s'", (int)(len > 64 ? 64 : len), name);
+			if (nhit > 1)
+				usage_error("ambiguous option '--%.*s'", (int)(len > 64 ? 64 : len), name);
+			if (hit->arg && !eq) {
+				if (i + 1 >= argc)
+					usage_error("option '--%s' needs a value (%s)", hit->name, hit->arg);
+				i++;
+			} else if (!hit->arg && eq) {
+				usage_error("option '--%s' takes no value", hit->name);
+			}
+			continue;
+		}
+		for (p = a + 1; *p; p++) {
+			const char *arg = NULL;
+
+			hit = NULL;
+			last_arg = NULL;
+			for (o = opts; o->name || o->key || o->doc; o++) {
+				if (!(o->flags & OPTION_ALIAS))
+					last_arg = o->arg;
+				if (o->key == (unsigned char)*p && isprint((unsigned char)*p)) {
+					hit = o;
+					arg = last_arg;
+					break;
+				}
+			}
+			if (!hit) {
+				if (isprint((unsigned char)*p) && strlen(a) > 2)
+					usage_error("unknown option '-%c' (in '%.64s')", *p, a);
+				if (isprint((unsigned char)*p))
+					usage_error("unknown option '-%c'", *p);
+				usage_error("unknown option: byte 0x%02x in '-...'", (unsigned char)*p);
+			}
+			if (arg) {
+				if (!p[1] && i + 1 >= argc)
+					usage_error("option '-%c' needs a value (%s)", *p, arg);
+				if (!p[1])
+					i++;
+				break;
+			}
+		}
+	}
+	usage_error("bad command line");
+}
+
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct config *cfg = state->input;
-	static int saw_interval, saw_by, saw_top, saw_cumulative;
+	static int saw_interval, saw_by, saw_top, saw_cumulative, saw_max_keys, saw_duration,
+		saw_ringbuf, saw_str_size;
 
 	switch (key) {
 	case 'p':
@@ -209,11 +330,22 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->json = true;
 		break;
 	case 'o':
-		cfg->output_path = arg;
+		if (!*arg)
+			usage_error("-o '': no file name");
+		cfg->output_path = strcmp(arg, "-") ? arg : NULL; /* '-' is stdout */
+		cfg->output_set = true;
 		break;
-	case 'd':
-		cfg->duration_s = need_uint("-d", arg, 1, 10u * 365 * 24 * 3600);
+	case 'd': {
+		int err = parse_seconds(arg, 10ull * 365 * 24 * 3600, &cfg->duration_ns);
+
+		if (err == -EINVAL)
+			usage_error("-d '%s': not a number of seconds (e.g. 10 or 0.5)", arg);
+		if (err)
+			usage_error("-d '%s': out of range (0.001 to %llu seconds)", arg,
+				    10ull * 365 * 24 * 3600);
+		saw_duration = 1;
 		break;
+	}
 	case 'e':
 		add_globs("-e", arg, cfg->include, &cfg->ninclude);
 		break;
@@ -222,9 +354,13 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 's':
 		cfg->str_size = need_uint("-s", arg, 1, PA_STR_MAX);
+		saw_str_size = 1;
 		break;
 	case 'v':
 		cfg->verbose = true;
+		break;
+	case 'q':
+		cfg->quiet = true;
 		break;
 	case OPT_PROBE:
 		if (!strcmp(arg, "auto"))
@@ -242,6 +378,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		if (k & (k - 1))
 			usage_error("--ringbuf-size '%s': not a power of two", arg);
 		cfg->ringbuf_kib = k;
+		saw_ringbuf = 1;
 		break;
 	}
 	case OPT_LIST:
@@ -274,6 +411,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MAX_KEYS:
 		cfg->max_keys = need_uint("--max-keys", arg, 1, 1 << 24);
+		saw_max_keys = 1;
 		break;
 	case OPT_HIST:
 		cfg->hist = true;
@@ -298,6 +436,16 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->command = &state->argv[state->next - 1];
 		state->next = state->argc;
 		break;
+	case OPT_LIST_EVENTS: {
+		size_t i;
+
+		/* one row per (event, format): print each name once (the table is sorted) */
+		for (i = 0; i < audit_event_table_len; i++)
+			if (!i || strcmp(audit_event_table[i].name, audit_event_table[i - 1].name))
+				printf("%s\n", audit_event_table[i].name);
+		exit(fflush(stdout) || ferror(stdout) ? 1 : 0);
+	}
+	case 'h':
 	case '?':
 		argp_help(&argp_def, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, (char *)PA_PROG);
 		exit(0);
@@ -309,17 +457,37 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		exit(0);
 	case ARGP_KEY_ERROR:
 		/* with ARGP_NO_ERRS argp says nothing itself: one line of ours instead */
-		usage_error("unknown option, or one missing its value: '%s'",
-			    state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1]
-									 : "?");
+		bad_option(state->argc, state->argv);
 		break;
 	case ARGP_KEY_END:
 		if (cfg->command && cfg->npids)
 			usage_error("-p and a command exclude each other");
-		if (cfg->hist)
-			cfg->count = true;
-		if (!cfg->count && (saw_interval || saw_by || saw_top || saw_cumulative))
-			usage_error("-i, --by, --top and --cumulative go with -c");
+		/*
+		 * An option that would do nothing in the chosen mode is an error when the
+		 * user expects it to change what they get (a filter, a format, a file, a
+		 * table's shape): silently ignored, it would mislead.  Only pure tuning
+		 * that cannot change the result is a warning.
+		 */
+		if (cfg->list) {
+			if (cfg->count || saw_interval || saw_by || saw_top || saw_cumulative ||
+			    saw_max_keys || cfg->hist)
+				usage_error("--list does not count: -c, -i, --by, --top, --cumulative, "
+					    "--max-keys and --hist do not go with it");
+			if (cfg->json)
+				usage_error("-j does not go with --list (its output is a table)");
+			if (cfg->output_set)
+				usage_error("-o does not go with --list (it writes to standard output)");
+			if (cfg->ninclude || cfg->nexclude || cfg->have_uid || cfg->comm)
+				usage_error("-e, -x, -u and --comm filter events; --list shows none");
+			if (saw_duration || cfg->wait || saw_str_size || saw_ringbuf || cfg->empty_probe)
+				usage_error("-d, --wait, -s, --ringbuf-size and --empty-probe do not go "
+					    "with --list");
+		}
+		if (!cfg->count && (saw_interval || saw_by || saw_top || saw_cumulative ||
+				    saw_max_keys || cfg->hist))
+			usage_error("-i, --by, --top, --cumulative, --max-keys and --hist go with -c");
+		if (cfg->count && saw_str_size)
+			pa_warn("-s has no effect with -c (count mode captures no argument)");
 		if (saw_cumulative && !saw_interval)
 			usage_error("--cumulative goes with -i");
 		if (cfg->wait && !cfg->npids)

@@ -25,11 +25,13 @@ struct config {
 	int ninclude;
 	const char *exclude[CLI_MAX_GLOBS]; /* -x globs */
 	int nexclude;
-	const char *output_path;	/* -o; NULL = stdout */
+	const char *output_path;	/* -o; NULL = stdout (also for -o -) */
+	bool output_set;		/* -o given, '-' included */
 	bool json;			/* -j */
 	bool verbose;			/* -v */
+	bool quiet;			/* -q: no status lines */
 	bool list;			/* --list */
-	unsigned duration_s;		/* -d; 0 = until interrupted */
+	unsigned long long duration_ns;	/* -d; 0 = until interrupted */
 	unsigned str_size;		/* -s: bytes captured per string */
 	unsigned ringbuf_kib;		/* --ringbuf-size (KiB, power of two) */
 	enum probe_choice probe;	/* --probe */
@@ -59,6 +61,13 @@ int cli_parse(int argc, char **argv, struct config *cfg);
  * Parses a decimal unsigned integer in [min, max]; rejects "12abc", "-1", "1.5",
  * "" and overflow.  Returns 0 or -EINVAL / -ERANGE.
  */
+/*
+ * Parses seconds with an optional fraction ("2", "0.5", ".25"; at most 9
+ * decimals) into nanoseconds, at least 1 ms and at most max_s seconds.
+ * Returns 0 or -EINVAL / -ERANGE.
+ */
+int parse_seconds(const char *arg, unsigned long long max_s, unsigned long long *ns);
+
 int parse_uint(const char *arg, unsigned long long min, unsigned long long max,
 	       unsigned long long *out);
 

@@ -8,11 +8,16 @@
 #include <unistd.h>
 #include "log.h"
 
-static int verbose;
+static int verbose, quiet;
 
 void log_set_verbose(int v)
 {
 	verbose = v;
+}
+
+void log_set_quiet(int q)
+{
+	quiet = q;
 }
 
 int log_verbose(void)
@@ -54,7 +59,7 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 
 DEFINE_LOG(pa_err, "", 1)
 DEFINE_LOG(pa_warn, "warning: ", 1)
-DEFINE_LOG(pa_info, "", 1)
+DEFINE_LOG(pa_info, "", !quiet)
 DEFINE_LOG(pa_dbg, "", verbose)
 
 int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -62,6 +67,7 @@ int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 	/* libbpf's messages can be whole verifier logs: no line buffer of ours fits them */
 	if (!verbose)
 		return 0;
-	fputs(PA_PROG ": libbpf: ", stderr);
+	/* libbpf starts most of its messages with "libbpf: " itself: say it once */
+	fputs(strncmp(fmt, "libbpf: ", 8) ? PA_PROG ": libbpf: " : PA_PROG ": ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }

@@ -11,6 +11,8 @@
 #define PA_PROG "pyaudit-trace"
 
 void log_set_verbose(int verbose);
+/* -q: pa_info (status lines) says nothing; warnings and errors still do. */
+void log_set_quiet(int quiet);
 int log_verbose(void);
 void pa_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pa_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	if (cli_parse(argc, argv, &cfg))
 		return 2;
 	log_set_verbose(cfg.verbose);
+	log_set_quiet(cfg.quiet);
 	if (cfg.list)
 		return listing_run(&cfg);
 	if (tracer__open(&cfg, &t))

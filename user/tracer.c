@@ -833,15 +833,15 @@ static int start_targets(struct tracer *t)
 		err = attach_pids(t);
 		if (err)
 			return err;
-		pa_info("tracing %d process%s; Ctrl-C to end.", cfg->npids,
-			cfg->npids == 1 ? "" : "es");
+		pa_info("tracing %d process%s%s", cfg->npids, cfg->npids == 1 ? "" : "es",
+			cfg->duration_ns ? "." : "; Ctrl-C to end.");
 		return 0;
 	case MODE_SYSTEM:
 		err = attach_system(t);
 		if (err)
 			return err;
-		pa_info("tracing every Python process (%d binar%s probed so far); Ctrl-C to end.",
-			t->nattached, t->nattached == 1 ? "y" : "ies");
+		pa_info("tracing every Python process (%d binar%s probed so far)%s", t->nattached,
+			t->nattached == 1 ? "y" : "ies", cfg->duration_ns ? "." : "; Ctrl-C to end.");
 		return 0;
 	case MODE_COMMAND:
 		err = target_spawn(cfg->command, spawn_found, t, &t->child, &t->child_ended,
@@ -895,8 +895,8 @@ int tracer__run(struct tracer *t)
 		ring_buffer__consume(t->rb);
 		goto out;
 	}
-	if (cfg->duration_s)
-		deadline = t->start_ns + cfg->duration_s * 1000000000ull;
+	if (cfg->duration_ns)
+		deadline = t->start_ns + cfg->duration_ns;
 	if (cfg->count && cfg->interval_s)
 		next_table = t->start_ns + cfg->interval_s * 1000000000ull;
 	next_tick = now_mono() + 1000000000ull;

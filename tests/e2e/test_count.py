@@ -812,8 +812,8 @@ def test_hist(gt, combo):
     wl = gt.wl
     a = IdloopTarget(wl, py, [HIST_ROUNDS["a"], HIST_PAUSE_MS], hook=True)
     b = IdloopTarget(wl, py, [HIST_ROUNDS["b"], HIST_PAUSE_MS])
-    variants = [("text", ["--hist", "--by", "pid,event"]),
-                ("json", ["-j", "--hist", "--by", "pid,event"])]
+    variants = [("text", ["-c", "--hist", "--by", "pid,event"]),
+                ("json", ["-j", "-c", "--hist", "--by", "pid,event"])]
     tools, (rec_a, _) = count_attached([a, b], probe, [o for _, o in variants], wl)
     exp = {a.pid: gt.expected(py, probe, "pid", IDLOOP, [HIST_ROUNDS["a"], HIST_PAUSE_MS],
                               hook=True, record=rec_a, trace_args=[HIST_ROUNDS["a"], 0]),
