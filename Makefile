@@ -29,7 +29,8 @@ LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BIN	  := $(OUT)/pyaudit-trace
 
-.PHONY: all clean test check unit e2e matrix bench vmlinux demo deps
+.PHONY: all clean test check unit e2e matrix bench vmlinux demo deps install uninstall deb \
+	man-lint pkg-test
 .SECONDARY: # keep the BPF object and skeleton between builds
 .DELETE_ON_ERROR:
 all: $(BIN)
@@ -86,7 +87,7 @@ matrix:
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all unit matrix e2e
+check: all unit matrix e2e pkg-test
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all && bench/run.sh
@@ -102,5 +103,82 @@ vmlinux:
 
 clean:
 	rm -rf $(OUT)
+
+# ---- install and package -------------------------------------------------------------
+# The tool needs root (BPF, uprobes): sbin, man section 8.  `make install` as usual:
+#   make install [PREFIX=/usr/local] [DESTDIR=/staging]; make uninstall likewise.
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL	?= install
+VERSION	:= $(shell sed -n 's/^const char \*argp_program_version = "pyaudit-trace \(.*\)";/\1/p' user/cli.c)
+INSTALLED := $(SBINDIR)/pyaudit-trace $(MANDIR)/man8/pyaudit-trace.8 \
+	$(BASHCOMPDIR)/pyaudit-trace $(SYSTEMDDIR)/pyaudit-trace.service
+
+install: $(BIN)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSTEMDDIR)
+	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/pyaudit-trace
+	$(INSTALL) -m 0644 docs/pyaudit-trace.8 $(DESTDIR)$(MANDIR)/man8/pyaudit-trace.8
+	$(INSTALL) -m 0644 data/pyaudit-trace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/pyaudit-trace
+	sed 's|/usr/sbin/pyaudit-trace|$(SBINDIR)/pyaudit-trace|g' deploy/pyaudit-trace.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/pyaudit-trace.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/pyaudit-trace.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDDIR)/pyaudit-trace.service.tmp $(DESTDIR)$(SYSTEMDDIR)/pyaudit-trace.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# Both linters must be silent: groff with every warning on, mandoc at its strictest.
+man-lint:
+	$(Q)groff -ww -man -z docs/pyaudit-trace.8 2>&1 | { ! grep .; } || \
+		{ echo "man-lint: groff warns on docs/pyaudit-trace.8" >&2; exit 1; }
+	$(Q)mandoc -T lint -W style docs/pyaudit-trace.8
+
+# A .deb from a staged `make install PREFIX=/usr`: the man page gzipped and the binary
+# stripped as Debian does, Depends computed by dpkg-shlibdeps from the linked libraries.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB	:= $(OUT)/pyaudit-trace_$(VERSION)_$(DEB_ARCH).deb
+DEB_STAGE := $(OUT)/deb/debian/pyaudit-trace
+DEB_MAINTAINER ?= pyaudit-trace developers <pyaudit-trace@localhost>
+
+deb: $(DEB)
+
+$(DEB): $(BIN) docs/pyaudit-trace.8 data/pyaudit-trace.bash-completion deploy/pyaudit-trace.service
+	$(call msg,DEB,$@)
+	$(Q)rm -rf $(OUT)/deb && mkdir -p $(DEB_STAGE)/DEBIAN $(DEB_STAGE)/usr/share/doc/pyaudit-trace
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr SYSTEMDDIR=/lib/systemd/system \
+		DESTDIR=$(abspath $(DEB_STAGE)) >/dev/null
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEB_STAGE)/usr/sbin/pyaudit-trace
+	$(Q)gzip -9n $(DEB_STAGE)/usr/share/man/man8/pyaudit-trace.8
+	$(Q)printf '%s\n' 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \
+		'Upstream-Name: pyaudit-trace' '' 'Files: *' 'License: LGPL-2.1 or BSD-2-Clause' \
+		' On Debian systems the LGPL-2.1 is in /usr/share/common-licenses/LGPL-2.1.' \
+		> $(DEB_STAGE)/usr/share/doc/pyaudit-trace/copyright
+	$(Q)printf 'Source: pyaudit-trace\n\nPackage: pyaudit-trace\nArchitecture: any\n' \
+		> $(OUT)/deb/debian/control
+	$(Q)cd $(OUT)/deb && dpkg-shlibdeps -O -edebian/pyaudit-trace/usr/sbin/pyaudit-trace \
+		2>/dev/null | sed -n 's/^shlibs:Depends=//p' > debian/depends
+	$(Q)test -s $(OUT)/deb/debian/depends || { echo "deb: dpkg-shlibdeps found no dependency" >&2; exit 1; }
+	$(Q){ printf 'Package: pyaudit-trace\nVersion: %s\nArchitecture: %s\n' '$(VERSION)' '$(DEB_ARCH)'; \
+	  printf 'Maintainer: %s\nInstalled-Size: %s\n' '$(DEB_MAINTAINER)' \
+		"$$(du -sk --exclude=DEBIAN $(DEB_STAGE) | cut -f1)"; \
+	  printf 'Depends: %s\nSuggests: bash-completion\n' "$$(cat $(OUT)/deb/debian/depends)"; \
+	  printf 'Section: admin\nPriority: optional\n'; \
+	  printf 'Description: show the audit events of Python processes from outside\n'; \
+	  printf ' CPython raises PEP 578 audit events (open, import, exec, socket.connect,\n'; \
+	  printf ' subprocess.Popen, ...) at every security-relevant step. pyaudit-trace sees\n'; \
+	  printf ' them with eBPF (USDT or uprobes) from outside, with no change to the\n'; \
+	  printf ' program: for a command, running processes, or every Python on the host.\n'; \
+	} > $(DEB_STAGE)/DEBIAN/control
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_STAGE) $@ >/dev/null
+
+# The package tests: man page lint, install/uninstall, completion, the .deb installed
+# into a freshly debootstrapped bookworm (cached in /var/cache/pyaudit-trace/pkg).
+pkg-test: $(BIN)
+	$(Q)$(PYTHON) -m pytest -q -rs tests/pkg
 
 -include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
