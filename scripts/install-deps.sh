@@ -15,6 +15,9 @@ pkgs=(
 	python3.11                   # Debian's Python: a static, USDT-enabled test target
 	bpftrace                     # the naive baseline in `make bench`
 	debootstrap patchelf binutils # the CPython test matrix (scripts/provision-matrix.sh)
+	dpkg-dev                     # make deb: dpkg-shlibdeps computes the package's Depends
+	groff mandoc                 # man page lint (make man-lint, tests/pkg)
+	python3-yaml yamllint        # deploy/daemonset.yaml checks (tests/pkg)
 )
 missing=()
 for p in "${pkgs[@]}"; do
