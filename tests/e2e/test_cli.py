@@ -125,7 +125,9 @@ def test_duration_fraction(sleeper):
         assert "Ctrl-C" not in res.stderr.decode(), res.describe()
         walls[d] = res.t1 - res.t0
     diff = walls["2.5"] - walls["0.5"]
-    assert 1.6 < diff < 2.6, "-d 2.5 ran %.2f s longer than -d 0.5 (want ~2): %s" % (diff, walls)
+    # ~2 s; wide bounds: on a loaded machine start-up and BPF loading vary by a second
+    assert 1.2 < diff < 3.5, "-d 2.5 ran %.2f s longer than -d 0.5 (want ~2): %s" % (diff, walls)
+    assert walls["0.5"] < walls["2.5"] - 1.2
 
 
 def test_ctrl_c_offered_without_duration(sleeper):
@@ -222,3 +224,54 @@ def test_list_origin_runpath(tmp_path):
     assert len(rows) == 1 and rows[0].endswith(
         "-> %s" % (tmp_path / "bin" / ".." / "lib" / "libpython3.11.so.1.0")), rows
     assert rows[0].split()[2] == PYENV.version, rows
+
+
+README_APP = ROOT / "tests" / "workloads" / "readme_app.py"
+
+
+def _mask(line, app):
+    line = line.replace(str(app), "/srv/app.py")
+    line = re.sub(r"^\d\d:\d\d:\d\d\.\d{6} ", "HH:MM:SS.ffffff ", line)
+    line = re.sub(r"\[\d+/\d+\]", "[PID/PID]", line)
+    line = re.sub(r"PID \d+", "PID N", line)
+    line = re.sub(r"/tmp/tmp[a-z0-9_]{8}", "/tmp/tmpXXXXXXXX", line)  # mkdtemp
+    return re.sub(r"'/tmp/[a-z0-9_]{8}'", "'/tmp/XXXXXXXX'", line)  # tempfile's probe file
+
+
+def test_readme_first_example(tmp_path):
+    """The README's first example is what the tool prints: `sudo pyaudit-trace -- python3
+    app.py` (sudo's clean environment, Debian's python3) with tests/workloads/readme_app.py.
+    Lines shown equal the real ones (cut at 100 characters, as the README says), in
+    order, and the counts of the lines left out are the real counts."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```\n$ sudo pyaudit-trace -- python3 app.py\n") + 4
+    block = text[start:text.index("```", start)].splitlines()[1:]
+    app = tmp_path / "app.py"
+    app.write_bytes(README_APP.read_bytes())
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
+    res = run_tool(["--", "python3", "app.py"], env=env, cwd=tmp_path, timeout=120)
+    assert res.rc == 0, res.describe()
+    out = [_mask(l, app) for l in res.stdout.decode().splitlines()]
+    err = [_mask(l, app) for l in res.err_lines]
+    assert block[0] == err[0] or _mask(block[0], app) == err[0], (block[0], err)
+    # shown lines and "[... N more" gaps, walked against the real output
+    i = 0
+    for line in block[1:]:
+        m = re.match(r"\[\.\.\. (\d+) more", line)
+        if m:
+            i += int(m.group(1))
+            continue
+        assert i < len(out), "README shows more lines than the tool prints: %r" % line
+        shown = _mask(line, app)
+        # equal, or cut at 100 characters and a prefix of it
+        assert shown == out[i] or (len(line) == 100 and out[i].startswith(shown)), \
+            "README line differs from output line %d:\n%r\n%r" % (i + 1, line, out[i])
+        i += 1
+    assert i == len(out), "README accounts for %d lines, the tool printed %d" % (i, len(out))
+    total = re.search(r"^(\d+) events in all", text[start:], re.M)
+    assert total and int(total.group(1)) == len(out)
+    m = re.search(r"`-x '([^']+)'`\s+leaves (\d+) here", text[start:])
+    res = run_tool(["-q", "-x", m.group(1), "--", "python3", "app.py"], env=env, cwd=tmp_path,
+                   timeout=120)
+    assert res.rc == 0 and len(res.stdout.splitlines()) == int(m.group(2)), (
+        len(res.stdout.splitlines()), m.group(2))
