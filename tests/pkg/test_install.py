@@ -63,6 +63,9 @@ def test_man_page_lists_every_option(tool):
     text = src.replace("\\-", "-")
     missing = [o for o in sorted(help_long_options(tool) | PENDING) if o not in text]
     assert not missing, "options of --help missing from the man page: %s" % missing
+    th = re.search(r'^\.TH PYAUDIT-TRACE 8 \S+ "([^"]+)"', src, re.M)
+    assert th and th.group(1) + "\n" == run([tool, "--version"]).stdout.decode(), \
+        "the man page's .TH names another version than --version"
     for sec in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "JSON LINES", "EXAMPLES",
                 "EXIT STATUS", "FILES", "SEE ALSO"]:
         assert re.search(r"^\.SH %s$" % sec, src, re.M), "no %s section" % sec
