@@ -815,6 +815,10 @@ static void json_table(struct agg *a, const struct table *t)
 		if (by & BY_COMM) {
 			jsonw_key(w, "comm");
 			jsonw_string(w, r->comm, strnlen(r->comm, COMM_LEN));
+			if (jsonw_unfit(r->comm, strnlen(r->comm, COMM_LEN), 0)) {
+				jsonw_key(w, "comm_replaced");
+				jsonw_replaced(w, r->comm, strnlen(r->comm, COMM_LEN), 0);
+			}
 		}
 		if (by & BY_UID) {
 			jsonw_key(w, "uid");

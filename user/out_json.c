@@ -54,24 +54,44 @@ static void json_cut(struct jsonw *w, const struct pa_value *v)
 	}
 }
 
-/* The string itself, for the string-like kinds. */
-static void json_text(struct jsonw *w, const struct pa_value *v)
+/* The width jsonw reads a string-like value's data in: 0 = UTF-8 (C strings). */
+static unsigned text_width(const struct pa_value *v)
 {
 	switch (v->kind) {
 	case PA_V_STR:
-		jsonw_string_ucs(w, v->data, v->len, v->aux);
-		break;
+		return v->aux == 2 || v->aux == 4 ? v->aux : 1;
 	case PA_V_WSTR:
-		jsonw_string_ucs(w, v->data, v->len, 4);
-		break;
+		return 4;
 	case PA_V_BYTES:
 	case PA_V_BYTEARRAY:
-		jsonw_string_ucs(w, v->data, v->len, 1); /* latin-1: byte N is U+00NN */
-		break;
+		return 1; /* latin-1: byte N is U+00NN */
 	default: /* PA_V_CSTR */
-		jsonw_string(w, v->data, v->len);
-		break;
+		return 0;
 	}
+}
+
+/* The string itself, for the string-like kinds. */
+static void json_text(struct jsonw *w, const struct pa_value *v)
+{
+	unsigned width = text_width(v);
+
+	if (width)
+		jsonw_string_ucs(w, v->data, v->len, width);
+	else
+		jsonw_string(w, v->data, v->len);
+}
+
+/* Units written as U+FFFD in json_text() (then "replaced" says what they were). */
+static size_t json_unfit(const struct pa_value *v)
+{
+	return jsonw_unfit(v->data, v->len, text_width(v));
+}
+
+/* "key": [[index, unit], ...] for a string json_text() wrote with replacements. */
+static void json_replaced(struct jsonw *w, const char *key, const struct pa_value *v)
+{
+	jsonw_key(w, key);
+	jsonw_replaced(w, v->data, v->len, text_width(v));
 }
 
 static void json_pylong(struct jsonw *w, const struct pa_value *v)
@@ -170,8 +190,10 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		return;
 	case PA_V_STR:
 	case PA_V_CSTR:
-	case PA_V_WSTR:
-		if (!value_truncated(v)) {
+	case PA_V_WSTR: {
+		size_t unfit = json_unfit(v);
+
+		if (!value_truncated(v) && !unfit) {
 			json_text(w, v);
 			return;
 		}
@@ -180,9 +202,13 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		jsonw_cstring(w, "str");
 		jsonw_key(w, "value");
 		json_text(w, v);
-		json_cut(w, v);
+		if (unfit)
+			json_replaced(w, "replaced", v);
+		if (value_truncated(v))
+			json_cut(w, v);
 		jsonw_end_object(w);
 		return;
+	}
 	case PA_V_BYTES:
 	case PA_V_BYTEARRAY:
 		jsonw_start_object(w);
@@ -278,8 +304,14 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 	jsonw_uint(w, ev->uid);
 	jsonw_key(w, "comm");
 	jsonw_string(w, ev->comm, strlen(ev->comm));
+	if (jsonw_unfit(ev->comm, strlen(ev->comm), 0)) {
+		jsonw_key(w, "comm_replaced");
+		jsonw_replaced(w, ev->comm, strlen(ev->comm), 0);
+	}
 	jsonw_key(w, "event");
 	json_text(w, &ev->name);
+	if (json_unfit(&ev->name))
+		json_replaced(w, "event_replaced", &ev->name);
 
 	jsonw_key(w, "args");
 	jsonw_start_array(w);

@@ -190,7 +190,9 @@ static void test_strings(void)
 		    "{\"type\": \"str\", \"value\": \"abcd\", \"truncated\": true, "
 		    "\"length\": 10}, "
 		    "{\"type\": \"str\", \"value\": \"/etc/pa\", \"truncated\": true}, "
-		    "\"a\\u000ab\\u001b[31m\", \"x\\u00ffy\xc3\xa9\", \"\xe2\x82\xac\\ud800x\", "
+		    "\"a\\u000ab\\u001b[31m\", {\"type\": \"str\", \"value\": \"x\\ufffdy\xc3\xa9\", "
+		    "\"replaced\": [[1, 255]]}, {\"type\": \"str\", \"value\": \"\xe2\x82\xac\\ufffdx\", "
+		    "\"replaced\": [[1, 55296]]}, "
 		    "\"w\xf0\x9f\x98\x80\", "
 		    "{\"type\": \"bytes\", \"value\": \"\\u0000\xc3\xbf" "a\"}, "
 		    "{\"type\": \"bytearray\", \"value\": \"ab\", \"truncated\": true, "
@@ -276,7 +278,8 @@ static void test_hostile_names(void)
 	check("hostile", &r,
 	      "16:00:00.120431 py\\x1b[2Jth\\non\\xff\\x80zzz[4242/4243] ev\\x1b]0;x\\x07\\n()\n",
 	      "{\"ts\": 1764000000.120431, \"pid\": 4242, \"tid\": 4243, \"uid\": 0, "
-	      "\"comm\": \"py\\u001b[2Jth\\u000aon\\u00ff\\u0080zzz\", "
+	      "\"comm\": \"py\\u001b[2Jth\\u000aon\\ufffd\\ufffdzzz\", "
+	      "\"comm_replaced\": [[11, 255], [12, 128]], "
 	      "\"event\": \"ev\\u001b]0;x\\u0007\\u000a\", \"args\": [], " JPROBE);
 }
 
