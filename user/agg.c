@@ -21,6 +21,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "agg.h"
+#include "output.h"
 #include "cli.h"
 #include "escape.h"
 #include "events.h"
@@ -592,11 +593,15 @@ static void text_title(struct agg *a, const struct table *t)
 {
 	FILE *f = a->opts.f;
 	time_t secs = (time_t)(t->wall_ns / 1000000000);
-	char when[16] = "??:??:??";
+	char when[RFC3339_MAX] = "??:??:??";
 	double span = t->span_ns / 1e9;
 	struct tm tm;
 
-	if (localtime_r(&secs, &tm))
+	if (a->opts.time_format == 2)
+		format_rfc3339(t->wall_ns, when, sizeof(when));
+	else if (a->opts.time_format == 1)
+		format_epoch(t->wall_ns, when, sizeof(when));
+	else if (localtime_r(&secs, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(f, "-- %s -- %" PRIu64 " %s in %.2f s", when, t->total,
 		plural(t->total, "event", "events"), span);
@@ -751,7 +756,9 @@ static void json_head(struct agg *a, const struct table *t)
 
 	jsonw_start_object(w);
 	jsonw_key(w, "ts");
-	if (t->wall_ns >= 0) {
+	if (a->opts.time_format == 2 && format_rfc3339(t->wall_ns, ts, sizeof(ts))) {
+		jsonw_cstring(w, ts);
+	} else if (t->wall_ns >= 0) {
 		snprintf(ts, sizeof(ts), "%" PRId64 ".%06" PRId64, t->wall_ns / 1000000000,
 			 t->wall_ns % 1000000000 / 1000);
 		jsonw_raw(w, ts);

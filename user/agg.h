@@ -77,6 +77,7 @@ struct agg_opts {
 	/* Wall-clock time = CLOCK_MONOTONIC ns + this (as in struct output_opts);
 	 * 0 = agg__new() measures it. */
 	int64_t mono_to_real_ns;
+	int time_format;	/* as struct output_opts: 2 = RFC 3339 ("ts" a string) */
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "events.h"
 #include "log.h"
+#include "outfile.h"
 #include "pyaudit.h"
 
 const char *argp_program_version = "pyaudit-trace 0.1";
@@ -49,6 +50,10 @@ enum {
 	OPT_EMPTY_PROBE,
 	OPT_USAGE,
 	OPT_WAIT,
+	OPT_APPEND,
+	OPT_ROTATE,
+	OPT_TIME_FORMAT,
+	OPT_METRICS,
 };
 
 static const struct argp_option opts[] = {
@@ -66,6 +71,16 @@ static const struct argp_option opts[] = {
 	{ "wait", OPT_WAIT, NULL, 0,
 	  "With -p: a process with no Python yet is watched until it loads one (an application "
 	  "that embeds Python), instead of being an error", 0 },
+	{ "append", OPT_APPEND, NULL, 0, "With -o: append to FILE instead of truncating it", 0 },
+	{ "rotate", OPT_ROTATE, "SIZE[,COUNT]", 0,
+	  "With -o: rotate FILE (to FILE.1 ... FILE.COUNT, default 5) before it passes SIZE bytes "
+	  "(K, M, G suffixes); SIGHUP reopens FILE in any case", 0 },
+	{ "time-format", OPT_TIME_FORMAT, "epoch|rfc3339", 0,
+	  "Event times as epoch seconds or RFC 3339 with microseconds and UTC offset (default: "
+	  "HH:MM:SS.us in text, epoch seconds in JSON)", 0 },
+	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,
+	  "Serve Prometheus metrics (counted in the kernel) on http://ADDR:PORT/metrics; without "
+	  "-c and -o, nothing else is written", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
 	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
@@ -247,6 +262,29 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LIST:
 		cfg->list = true;
 		break;
+	case OPT_APPEND:
+		cfg->append = true;
+		break;
+	case OPT_ROTATE: {
+		uint64_t size;
+
+		if (outfile_parse_rotate(arg, &size, &cfg->rotate_count))
+			usage_error("--rotate '%s': expected SIZE[,COUNT], SIZE at least 4096 bytes "
+				    "(K, M, G suffixes), COUNT 1 to 1000", arg);
+		cfg->rotate_size = size;
+		break;
+	}
+	case OPT_TIME_FORMAT:
+		if (!strcmp(arg, "epoch"))
+			cfg->time_format = TIME_EPOCH;
+		else if (!strcmp(arg, "rfc3339"))
+			cfg->time_format = TIME_RFC3339;
+		else
+			usage_error("--time-format '%s': expected epoch or rfc3339", arg);
+		break;
+	case OPT_METRICS:
+		cfg->metrics = arg;
+		break;
 	case 'c':
 		cfg->count = true;
 		break;
@@ -326,6 +364,11 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--wait goes with -p");
 		if (cfg->list && (cfg->count || (cfg->command && cfg->npids)))
 			usage_error("--list goes alone, with -p, or with binaries to look at");
+		if ((cfg->append || cfg->rotate_size) &&
+		    (!cfg->output_path || !strcmp(cfg->output_path, "-")))
+			usage_error("--append and --rotate go with -o FILE");
+		if (cfg->list && cfg->metrics)
+			usage_error("--metrics does not go with --list");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

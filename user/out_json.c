@@ -263,25 +263,17 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 	}
 }
 
-/* Seconds with 6 decimals, as a JSON number; by hand, it is on every line. */
-static void json_ts(struct jsonw *w, int64_t ns)
+/* Seconds with 6 decimals, as a JSON number; or an RFC 3339 string. */
+static void json_ts(struct jsonw *w, int64_t ns, int format)
 {
-	char buf[32];
-	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
-	int n = sizeof(buf) - 1, i;
+	char buf[RFC3339_MAX];
 
-	buf[n] = '\0';
-	for (i = 0; i < 6; i++, us /= 10)
-		buf[--n] = '0' + us % 10;
-	buf[--n] = '.';
-	u /= 1000000000;
-	do {
-		buf[--n] = '0' + u % 10;
-		u /= 10;
-	} while (u);
-	if (ns < 0)
-		buf[--n] = '-';
-	jsonw_raw(w, buf + n);
+	if (format == 2) {
+		jsonw_cstring(w, format_rfc3339(ns, buf, sizeof(buf)) ? buf : "?");
+		return;
+	}
+	format_epoch(ns, buf, sizeof(buf));
+	jsonw_raw(w, buf);
 }
 
 int json_out__event(struct json_out *j, const struct audit_event *ev)
@@ -295,7 +287,7 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 
 	jsonw_start_object(w);
 	jsonw_key(w, "ts");
-	json_ts(w, output_wall_ns(&j->opts, ev));
+	json_ts(w, output_wall_ns(&j->opts, ev), j->opts.time_format);
 	jsonw_key(w, "pid");
 	jsonw_uint(w, ev->pid);
 	jsonw_key(w, "tid");

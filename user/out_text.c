@@ -127,6 +127,52 @@ fail:
 	return 0;
 }
 
+size_t format_rfc3339(int64_t ns, char *buf, size_t size)
+{
+	int64_t sub = ns % 1000000000, sec;
+	struct tm tm;
+	time_t t;
+	long off;
+	size_t n;
+
+	if (sub < 0)
+		sub += 1000000000;
+	sec = (ns - sub) / 1000000000;
+	t = sec;
+	if (!size)
+		return 0;
+	buf[0] = '\0';
+	if (!localtime_r(&t, &tm))
+		return 0;
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!n)
+		return 0;
+	off = tm.tm_gmtoff / 60;
+	n += snprintf(buf + n, size - n, ".%06d%c%02ld:%02ld", (int)(sub / 1000), off < 0 ? '-' : '+',
+		      labs(off) / 60, labs(off) % 60);
+	return n < size ? n : 0;
+}
+
+size_t format_epoch(int64_t ns, char *buf, size_t size)
+{
+	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
+	char tmp[32];
+	int n = sizeof(tmp) - 1, i;
+
+	tmp[n] = '\0';
+	for (i = 0; i < 6; i++, us /= 10)
+		tmp[--n] = '0' + us % 10;
+	tmp[--n] = '.';
+	u /= 1000000000;
+	do {
+		tmp[--n] = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (ns < 0)
+		tmp[--n] = '-';
+	return snprintf(buf, size, "%s", tmp + n);
+}
+
 static void text_value(FILE *f, const struct pa_value *v);
 
 /* Decimal digits of v, without printf's format parsing; at least min digits. */
@@ -271,6 +317,17 @@ static void text_time(struct output *o, const struct audit_event *ev)
 	int64_t ns = output_wall_ns(&o->opts, ev), sec;
 	int64_t sub = ns % 1000000000;
 
+	if (o->opts.time_format) {
+		char buf[RFC3339_MAX];
+
+		if (o->opts.time_format == 2)
+			format_rfc3339(ns, buf, sizeof(buf));
+		else
+			format_epoch(ns, buf, sizeof(buf));
+		fputs_unlocked(buf, o->opts.f);
+		putc_unlocked(' ', o->opts.f);
+		return;
+	}
 	if (sub < 0)
 		sub += 1000000000;
 	sec = (ns - sub) / 1000000000;

@@ -32,6 +32,7 @@
 #include "decode.h"
 #include "events.h"
 #include "log.h"
+#include "outfile.h"
 #include "output.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
@@ -68,12 +69,14 @@ struct tracer {
 	struct output *out;
 	struct event_filter *filter;
 	struct agg *agg;
-	FILE *outf;
+	struct outfile *of;	/* stdout or -o: whole lines, O_APPEND, SIGHUP reopen, --rotate */
+	FILE *outf;		/* its stream */
 	int epfd;
 	struct watch watch[CLI_MAX_PIDS + 1];
 	int nwatch;
 	pid_t child;
 	int child_ended, child_status;
+	int child_killed;	/* by us, after an output error */
 	struct mmap_pending *pend;
 	int npend, cap_pend;
 	uint64_t drops_seen[PA_DROP_NR];
@@ -89,8 +92,14 @@ struct tracer {
 	struct proc_file files[MAX_FILES];
 };
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 static volatile pid_t forward_to;
+
+/* SIGHUP reopens -o FILE (logrotate's `create`): never an end, never forwarded. */
+static void on_hup(int sig)
+{
+	got_hup = 1;
+}
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -521,8 +530,8 @@ static int on_record(void *ctx, void *data, size_t size)
 			if (!event_filter__pass(t->filter, name))
 				return 0;
 		}
-		if (output__event(t->out, &t->ev)) {
-			t->out_error = errno ? errno : EIO;
+		if (output__event(t->out, &t->ev) || outfile__error(t->of)) {
+			t->out_error = outfile__error(t->of) ?: errno ?: EIO;
 			return -1;
 		}
 		return 0;
@@ -643,15 +652,21 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->mode = cfg->command ? MODE_COMMAND : cfg->npids ? MODE_PIDS : MODE_SYSTEM;
 	libbpf_set_print(log_libbpf);
 
-	if (cfg->output_path) {
-		t->outf = fopen(cfg->output_path, "we");
-		if (!t->outf) {
-			pa_err("-o %s: %s", cfg->output_path, strerror(errno));
+	{
+		struct outfile_opts fo = {
+			.path = cfg->output_path,
+			.append = cfg->append,
+			.rotate_size = cfg->rotate_size,
+			.rotate_count = cfg->rotate_count,
+		};
+
+		t->of = outfile__open(&fo);
+		if (!t->of) {
 			err = -errno;
+			pa_err("-o %s: %s", cfg->output_path ? cfg->output_path : "-", strerror(errno));
 			goto fail;
 		}
-	} else {
-		t->outf = stdout;
+		t->outf = outfile__stream(t->of);
 	}
 	if (geteuid() != 0) {
 		pa_err("loading BPF programs: %s (run as root)", strerror(EPERM));
@@ -762,6 +777,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			.extra_counts = t->fast ? fast_rows : NULL,
 			.extra_ctx = t,
 			.mono_to_real_ns = t->mono_to_real,
+			.time_format = cfg->time_format,
 		};
 
 		t->agg = agg__new(&ag);
@@ -776,6 +792,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		oo.str_size = cfg->str_size;
 		oo.verbose = cfg->verbose;
 		oo.mono_to_real_ns = t->mono_to_real;
+		oo.time_format = cfg->time_format;
 		oo.probe_lookup = attacher_probe_lookup;
 		oo.probe_ctx = t->att;
 		t->out = output__new(&oo);
@@ -818,8 +835,10 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -938,8 +957,19 @@ int tracer__run(struct tracer *t)
 		 * Whatever the batch wrote goes out now, not when stdio's buffer
 		 * fills: a reader of a pipe (jq, tail -f, a test) sees events live.
 		 */
-		if (t->out && output__flush(t->out) && !t->out_error)
-			t->out_error = errno ? errno : EIO;
+		if (t->out)
+			output__flush(t->out);
+		if (outfile__commit(t->of) && !t->out_error)
+			t->out_error = outfile__error(t->of);
+		if (got_hup) {
+			got_hup = 0;
+			err = outfile__reopen(t->of);
+			if (err && outfile__error(t->of))
+				t->out_error = outfile__error(t->of);
+			else if (err)
+				pa_warn("SIGHUP: reopening %s: %s (still writing to the file open before)",
+					outfile__name(t->of), strerror(-err));
+		}
 		now = now_mono();
 		if (now >= next_tick) {
 			check_drops(t, 0);
@@ -949,6 +979,8 @@ int tracer__run(struct tracer *t)
 			ring_buffer__consume(t->rb);
 			agg__print(t->agg, t->start_ns, now, 0, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 			next_table += cfg->interval_s * 1000000000ull;
+			if (outfile__commit(t->of) && !t->out_error)
+				t->out_error = outfile__error(t->of);
 		}
 		if (all_targets_gone(t))
 			break;
@@ -956,19 +988,44 @@ int tracer__run(struct tracer *t)
 			break;
 	}
 out:
-	ring_buffer__consume(t->rb);
-	if (t->agg)
+	if (!t->out_error)
+		ring_buffer__consume(t->rb);
+	if (t->agg && !t->out_error)
 		agg__print(t->agg, t->start_ns, now_mono(), 1, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 	if (t->out)
 		output__flush(t->out);
-	fflush(t->outf);
-	if (t->out_error && t->out_error != EPIPE)
-		pa_err("writing events: %s", strerror(t->out_error));
+	if (outfile__commit(t->of) && !t->out_error)
+		t->out_error = outfile__error(t->of);
+	if (t->out_error && t->mode == MODE_COMMAND && !t->child_ended && t->child > 0) {
+		/*
+		 * Output failed while the command runs: it is not left running
+		 * untraced.  It is killed and reaped; its pidfd watch is moot now.
+		 */
+		kill(t->child, SIGKILL);
+		if (waitpid(t->child, &t->child_status, 0) == t->child)
+			t->child_ended = 1;
+		forward_to = 0;
+		if (t->out_error != EPIPE)
+			pa_err("writing %s %s: %s; the command (PID %d) was killed: it is never left "
+			       "running untraced",
+			       cfg->count ? "the count table to" : "events to", outfile__name(t->of),
+			       strerror(t->out_error), t->child);
+		t->child_status = 0; /* our status is the output's, not the kill's */
+		t->child_killed = 1;
+	} else if (t->out_error && t->out_error != EPIPE) {
+		pa_err("writing %s %s: %s", cfg->count ? "the count table to" : "events to",
+		       outfile__name(t->of), strerror(t->out_error));
+	}
 	check_drops(t, 1);
 	report_prog_time(t);
+	/* a reader that went away (`| head -1`) ends us quietly, as SIGPIPE ends other tools */
+	if (t->out_error == EPIPE)
+		return 128 + SIGPIPE;
+	if (t->out_error)
+		return 1;
 	if (t->mode == MODE_COMMAND) {
 		if (!t->child_ended && t->child > 0) {
-			/* -d or an output error ended us first: the command goes on untraced */
+			/* -d ended us first: the command goes on untraced, as asked */
 			return 0;
 		}
 		if (WIFEXITED(t->child_status))
@@ -976,7 +1033,7 @@ out:
 		if (WIFSIGNALED(t->child_status))
 			return 128 + WTERMSIG(t->child_status);
 	}
-	return t->out_error && t->out_error != EPIPE ? 1 : 0;
+	return 0;
 }
 
 void tracer__close(struct tracer *t)
@@ -985,7 +1042,8 @@ void tracer__close(struct tracer *t)
 
 	if (!t)
 		return;
-	if (t->mode == MODE_COMMAND && t->child_ended && WIFSIGNALED(t->child_status))
+	if (t->mode == MODE_COMMAND && t->child_ended && !t->child_killed &&
+	    WIFSIGNALED(t->child_status))
 		sig = WTERMSIG(t->child_status);
 	for (i = 0; i < t->nwatch; i++)
 		close(t->watch[i].fd);
@@ -997,10 +1055,7 @@ void tracer__close(struct tracer *t)
 	output__free(t->out);
 	agg__free(t->agg);
 	event_filter__free(t->filter);
-	if (t->outf && t->outf != stdout)
-		fclose(t->outf);
-	else
-		fflush(stdout);
+	outfile__close(t->of);
 	free(t->pend);
 	free(t);
 	if (sig) {
