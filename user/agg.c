@@ -1068,6 +1068,36 @@ int agg__print(struct agg *a, uint64_t start_ns, uint64_t now_ns, int final, uin
 	return err;
 }
 
+int agg__each_count(struct agg *a,
+		    void (*fn)(void *ctx, const char *event, const struct pa_count_key *key,
+			       uint64_t count),
+		    void *ctx)
+{
+	struct agg_count *counts = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = read_map(a->opts.counts_fd, sizeof(counts->key), sizeof(*counts), a->counts_max,
+		       (void **)&counts, &n);
+	if (!err && a->opts.extra_counts)
+		err = merge_extra(a, &counts, &n);
+	for (i = 0; !err && i < n; i++) {
+		const struct name_ent *ne;
+
+		if (!counts[i].count)
+			continue;
+		ne = name_get(a, counts[i].key.name_hash);
+		if (!ne) {
+			err = -ENOMEM;
+			break;
+		}
+		if (ne->pass)
+			fn(ctx, ne->name, &counts[i].key, counts[i].count);
+	}
+	free(counts);
+	return err;
+}
+
 /* ---- life cycle ------------------------------------------------------------ */
 
 /*

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "outfile.h"
 #include "pyaudit.h"
 
@@ -283,6 +284,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--time-format '%s': expected epoch or rfc3339", arg);
 		break;
 	case OPT_METRICS:
+		if (metrics_check_addr(arg))
+			usage_error("--metrics '%s': expected ADDR:PORT (an IPv6 address in brackets: "
+				    "[::1]:9464), PORT 0 to 65535", arg);
 		cfg->metrics = arg;
 		break;
 	case 'c':
@@ -369,6 +373,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--append and --rotate go with -o FILE");
 		if (cfg->list && cfg->metrics)
 			usage_error("--metrics does not go with --list");
+		if (cfg->metrics && !cfg->count && !cfg->output_path && cfg->json)
+			usage_error("--metrics without -c writes events only where -o says "
+				    "(-o - for standard output): -j alone would write nothing");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -32,6 +32,7 @@
 #include "decode.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "outfile.h"
 #include "output.h"
 #include "pyaudit.h"
@@ -69,6 +70,7 @@ struct tracer {
 	struct output *out;
 	struct event_filter *filter;
 	struct agg *agg;
+	struct metrics *metrics; /* --metrics */
 	struct outfile *of;	/* stdout or -o: whole lines, O_APPEND, SIGHUP reopen, --rotate */
 	FILE *outf;		/* its stream */
 	int epfd;
@@ -703,9 +705,15 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	}
 	t->skel->rodata->cfg_str_size = cfg->str_size;
 	t->skel->rodata->cfg_filter = event_filter__active(t->filter);
-	t->skel->rodata->cfg_count = cfg->count;
+	/*
+	 * --metrics counts in the kernel whatever else is done: beside -c's table
+	 * (its key), beside trace output to -o (events are counted, then sent), or
+	 * alone (counted only), keyed by event and comm without -c.
+	 */
+	t->skel->rodata->cfg_count = cfg->count || cfg->metrics;
+	t->skel->rodata->cfg_count_trace = cfg->metrics && !cfg->count && cfg->output_path;
 	t->skel->rodata->cfg_hist = cfg->hist;
-	t->skel->rodata->cfg_by = cfg->by;
+	t->skel->rodata->cfg_by = cfg->count ? cfg->by : BY_EVENT | BY_COMM;
 	t->fast = cfg->count && cfg->by == BY_EVENT && !cfg->hist && !cfg->have_uid && !cfg->comm;
 	t->skel->rodata->cfg_fast = t->fast;
 	t->skel->rodata->cfg_have_uid = cfg->have_uid;
@@ -762,11 +770,11 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		goto fail;
 	}
 	t->mono_to_real = mono_to_real();
-	if (cfg->count) {
+	if (cfg->count || cfg->metrics) {
 		struct agg_opts ag = {
 			.f = t->outf,
 			.json = cfg->json,
-			.by = cfg->by,
+			.by = cfg->count ? cfg->by : BY_EVENT | BY_COMM,
 			.top = cfg->top,
 			.cumulative = cfg->cumulative,
 			.interval_s = cfg->interval_s,
@@ -786,7 +794,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			pa_err("count mode: %s", strerror(errno));
 			goto fail;
 		}
-	} else {
+	}
+	if (!cfg->count && (!cfg->metrics || cfg->output_path)) {
 		oo.f = t->outf;
 		oo.json = cfg->json;
 		oo.str_size = cfg->str_size;
@@ -802,7 +811,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			goto fail;
 		}
 	}
-	if (event_filter__active(t->filter) || cfg->count)
+	if (event_filter__active(t->filter) || cfg->count || cfg->metrics)
 		seed_names(t);
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0) {
@@ -818,6 +827,30 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			pa_err("epoll: %s", strerror(errno));
 			goto fail;
 		}
+	}
+	if (cfg->metrics) {
+		struct metrics_opts mo = {
+			.addr = cfg->metrics,
+			.epfd = t->epfd,
+			.agg = t->agg,
+			.by = cfg->count ? cfg->by : BY_EVENT | BY_COMM,
+			.drops = (const volatile uint64_t *)t->skel->bss->drops,
+			.bad_records = &t->bad_records,
+			.att = t->att,
+		};
+		struct timespec now;
+		const char *why;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		mo.start_time = now.tv_sec + now.tv_nsec / 1e9;
+		t->metrics = metrics__open(&mo, &why);
+		if (!t->metrics) {
+			err = -errno;
+			pa_err("--metrics %s: %s%s%s", cfg->metrics, why, errno == EINVAL ? "" : ": ",
+			       errno == EINVAL ? "" : strerror(errno));
+			goto fail;
+		}
+		pa_info("metrics on http://%s/metrics", metrics__address(t->metrics));
 	}
 	*out = t;
 	return 0;
@@ -935,6 +968,10 @@ int tracer__run(struct tracer *t)
 		for (i = 0; i < n; i++) {
 			unsigned w = evs[i].data.u64;
 
+			if (evs[i].data.u64 >= METRICS_EPOLL_TAG) {
+				metrics__on_epoll(t->metrics, evs[i].data.u64, evs[i].events);
+				continue;
+			}
 			if (w == 0)
 				continue; /* consumed below, readable or not */
 			w--;
@@ -953,6 +990,7 @@ int tracer__run(struct tracer *t)
 		ring_buffer__consume(t->rb);
 		if (t->npend)
 			handle_pending_mmaps(t);
+		metrics__tick(t->metrics);
 		/*
 		 * Whatever the batch wrote goes out now, not when stdio's buffer
 		 * fills: a reader of a pipe (jq, tail -f, a test) sees events live.
@@ -990,7 +1028,7 @@ int tracer__run(struct tracer *t)
 out:
 	if (!t->out_error)
 		ring_buffer__consume(t->rb);
-	if (t->agg && !t->out_error)
+	if (t->agg && cfg->count && !t->out_error)
 		agg__print(t->agg, t->start_ns, now_mono(), 1, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 	if (t->out)
 		output__flush(t->out);
@@ -1047,6 +1085,7 @@ void tracer__close(struct tracer *t)
 		sig = WTERMSIG(t->child_status);
 	for (i = 0; i < t->nwatch; i++)
 		close(t->watch[i].fd);
+	metrics__close(t->metrics);
 	if (t->epfd >= 0)
 		close(t->epfd);
 	ring_buffer__free(t->rb);
