@@ -558,8 +558,24 @@ static void accept_all(struct metrics *m)
 		for (i = 0; i < MAX_CONNS && m->conns[i].state != CONN_FREE; i++)
 			;
 		if (i == MAX_CONNS) {
-			close(fd); /* busy: the scraper retries at its next interval */
-			continue;
+			/*
+			 * All taken: the connection that has been silent the longest
+			 * (reading, earliest deadline) makes room, so idle clients
+			 * cannot keep a scraper out; if all are being answered, the
+			 * new one is closed and retried at the next scrape.
+			 */
+			int old = -1, j;
+
+			for (j = 0; j < MAX_CONNS; j++)
+				if (m->conns[j].state == CONN_READ &&
+				    (old < 0 || m->conns[j].deadline_ms < m->conns[old].deadline_ms))
+					old = j;
+			if (old < 0) {
+				close(fd);
+				continue;
+			}
+			conn_close(m, &m->conns[old]);
+			i = old;
 		}
 		ee.data.u64 = METRICS_EPOLL_TAG + 1 + i;
 		if (epoll_ctl(m->opts.epfd, EPOLL_CTL_ADD, fd, &ee)) {

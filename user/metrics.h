@@ -9,7 +9,7 @@
  * is non-blocking; a request is read into a fixed 8 KiB buffer (a longer one
  * gets 431), must arrive whole within 5 s of the connection (slow clients are
  * cut off) and its answer written within 10 s; at most 16 connections at a
- * time (more are closed at once).  Nothing in here waits: the loop is never
+ * time (a new one then replaces the one silent the longest).  Nothing in here waits: the loop is never
  * stalled by a client.
  *
  * Metrics (labels escaped as the formats want, UTF-8 made valid with U+FFFD):
