@@ -18,6 +18,7 @@
 struct json_out {
 	struct output_opts opts;
 	struct jsonw *w;
+	struct rfc3339_cache rfc3339;
 };
 
 struct json_out *json_out__new(const struct output_opts *opts)
@@ -27,6 +28,7 @@ struct json_out *json_out__new(const struct output_opts *opts)
 	if (!j)
 		return NULL;
 	j->opts = *opts;
+	j->rfc3339.sec = INT64_MIN;
 	j->w = jsonw__new(opts->f);
 	if (!j->w) {
 		free(j);
@@ -264,16 +266,16 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 }
 
 /* Seconds with 6 decimals, as a JSON number; or an RFC 3339 string. */
-static void json_ts(struct jsonw *w, int64_t ns, int format)
+static void json_ts(struct json_out *j, int64_t ns)
 {
 	char buf[RFC3339_MAX];
 
-	if (format == 2) {
-		jsonw_cstring(w, format_rfc3339(ns, buf, sizeof(buf)) ? buf : "?");
+	if (j->opts.time_format == 2) {
+		jsonw_cstring(j->w, format_rfc3339_cached(&j->rfc3339, ns));
 		return;
 	}
 	format_epoch(ns, buf, sizeof(buf));
-	jsonw_raw(w, buf);
+	jsonw_raw(j->w, buf);
 }
 
 int json_out__event(struct json_out *j, const struct audit_event *ev)
@@ -287,7 +289,7 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 
 	jsonw_start_object(w);
 	jsonw_key(w, "ts");
-	json_ts(w, output_wall_ns(&j->opts, ev), j->opts.time_format);
+	json_ts(j, output_wall_ns(&j->opts, ev));
 	jsonw_key(w, "pid");
 	jsonw_uint(w, ev->pid);
 	jsonw_key(w, "tid");

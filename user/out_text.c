@@ -24,6 +24,7 @@ struct output {
 	struct output_opts opts;
 	struct json_out *json; /* JSON Lines instead of text */
 	int64_t hms_sec;       /* the second hms[] was formatted for */
+	struct rfc3339_cache rfc3339; /* --time-format rfc3339 */
 	char hms[16];	       /* "HH:MM:SS" of hms_sec, local time */
 };
 
@@ -40,6 +41,7 @@ struct output *output__new(const struct output_opts *opts)
 		return NULL;
 	o->opts = *opts;
 	o->hms_sec = INT64_MIN;
+	o->rfc3339.sec = INT64_MIN;
 	if (opts->json) {
 		o->json = json_out__new(opts);
 		if (!o->json) {
@@ -153,6 +155,31 @@ size_t format_rfc3339(int64_t ns, char *buf, size_t size)
 	return n < size ? n : 0;
 }
 
+const char *format_rfc3339_cached(struct rfc3339_cache *c, int64_t ns)
+{
+	int64_t sub = ns % 1000000000, sec, us;
+	char *dot;
+	int i;
+
+	if (sub < 0)
+		sub += 1000000000;
+	sec = (ns - sub) / 1000000000;
+	if (sec != c->sec || !c->dot) {
+		c->sec = sec;
+		c->dot = 0;
+		if (!format_rfc3339(sec * 1000000000, c->buf, sizeof(c->buf)))
+			return "?";
+		dot = strchr(c->buf, '.');
+		if (!dot)
+			return "?";
+		c->dot = dot - c->buf;
+	}
+	us = sub / 1000;
+	for (i = 6; i > 0; i--, us /= 10)
+		c->buf[c->dot + i] = '0' + us % 10;
+	return c->buf;
+}
+
 size_t format_epoch(int64_t ns, char *buf, size_t size)
 {
 	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
@@ -170,6 +197,10 @@ size_t format_epoch(int64_t ns, char *buf, size_t size)
 	} while (u);
 	if (ns < 0)
 		tmp[--n] = '-';
+	if ((size_t)(sizeof(tmp) - n) <= size) {
+		memcpy(buf, tmp + n, sizeof(tmp) - n); /* with its NUL */
+		return sizeof(tmp) - 1 - n;
+	}
 	return snprintf(buf, size, "%s", tmp + n);
 }
 
@@ -320,11 +351,12 @@ static void text_time(struct output *o, const struct audit_event *ev)
 	if (o->opts.time_format) {
 		char buf[RFC3339_MAX];
 
-		if (o->opts.time_format == 2)
-			format_rfc3339(ns, buf, sizeof(buf));
-		else
+		if (o->opts.time_format == 2) {
+			fputs_unlocked(format_rfc3339_cached(&o->rfc3339, ns), o->opts.f);
+		} else {
 			format_epoch(ns, buf, sizeof(buf));
-		fputs_unlocked(buf, o->opts.f);
+			fputs_unlocked(buf, o->opts.f);
+		}
 		putc_unlocked(' ', o->opts.f);
 		return;
 	}

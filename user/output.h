@@ -85,6 +85,13 @@ void output__free(struct output *o);
  * the length, 0 (buf = "") if the time cannot be shown.
  */
 size_t format_rfc3339(int64_t ns, char *buf, size_t size);
+/* format_rfc3339() with the local-time conversion done once per second. */
+struct rfc3339_cache {
+	int64_t sec;		/* the second buf was made for; INT64_MIN: none */
+	char buf[RFC3339_MAX];
+	size_t dot;		/* offset of the '.' before the microseconds; 0: unusable */
+};
+const char *format_rfc3339_cached(struct rfc3339_cache *c, int64_t ns);
 /* Epoch seconds with 6 decimals ("1764000000.123456"); returns the length. */
 size_t format_epoch(int64_t ns, char *buf, size_t size);
 

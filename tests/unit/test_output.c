@@ -450,6 +450,44 @@ static void test_fuzz_render(void)
 	unlink(path);
 }
 
+/* --time-format: RFC 3339 with microseconds and the local offset, and epoch seconds. */
+static void test_time_formats(void)
+{
+	static const struct {
+		const char *tz, *expected;
+	} cases[] = {
+		{ "UTC", "2025-11-24T16:00:00.123456+00:00" },
+		{ "Asia/Kolkata", "2025-11-24T21:30:00.123456+05:30" },
+		{ "America/St_Johns", "2025-11-24T12:30:00.123456-03:30" },
+	};
+	struct rfc3339_cache c = { .sec = INT64_MIN };
+	char buf[RFC3339_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("TZ", cases[i].tz, 1);
+		tzset();
+		format_rfc3339(1764000000123456789ll, buf, sizeof(buf));
+		ASSERT_STR(unit_name("rfc3339_%s", cases[i].tz), buf, cases[i].expected);
+		c.sec = INT64_MIN;
+		ASSERT_STR(unit_name("rfc3339_cached_%s", cases[i].tz),
+			   format_rfc3339_cached(&c, 1764000000123456789ll), cases[i].expected);
+	}
+	/* the cache follows the microseconds within its second, and the next second */
+	ASSERT_STR("rfc3339_cached_same_second", format_rfc3339_cached(&c, 1764000000999999000ll),
+		   "2025-11-24T12:30:00.999999-03:30");
+	ASSERT_STR("rfc3339_cached_next_second", format_rfc3339_cached(&c, 1764000001000001000ll),
+		   "2025-11-24T12:30:01.000001-03:30");
+	setenv("TZ", "UTC", 1);
+	tzset();
+	format_epoch(1764000000123456789ll, buf, sizeof(buf));
+	ASSERT_STR("epoch", buf, "1764000000.123456");
+	format_epoch(5000, buf, sizeof(buf));
+	ASSERT_STR("epoch_small", buf, "0.000005");
+	ASSERT_UINT("epoch_cut", format_epoch(1764000000123456789ll, buf, 5), 17);
+	ASSERT_STR("epoch_cut_buf", buf, "1764");
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -461,6 +499,7 @@ int main(void)
 	test_truncated_args();
 	test_hostile_names();
 	test_time();
+	test_time_formats();
 	test_stream_error();
 	test_pylong_to_decimal();
 	test_fuzz_render();
