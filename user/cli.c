@@ -33,6 +33,7 @@ static const char doc[] =
 	"  pyaudit-trace -c -d 10              count events for 10 seconds\n"
 	"  pyaudit-trace -c -i 1 --by comm     counts per command, every second\n"
 	"  pyaudit-trace --list                Python processes and their routes\n"
+	"  pyaudit-trace --metrics 127.0.0.1:9464  counts, scraped by Prometheus\n"
 	"\v"
 	"Text output: TIME COMM[PID/TID] EVENT(NAME=VALUE, ...), one event per line,\n"
 	"control bytes escaped.  JSON Lines: see the README for the schema.\n"
@@ -96,8 +97,8 @@ static const struct argp_option opts[] = {
 	{ "cumulative", OPT_CUMULATIVE, NULL, 0, "With -i: counts since start, not per interval", 1 },
 	{ "by", OPT_BY, "event,pid,comm,uid", 0, "With -c: the key to count by (default event)", 1 },
 	{ "top", OPT_TOP, "N", 0, "With -c: only the N largest rows", 1 },
-	{ "max-keys", OPT_MAX_KEYS, "N", 0, "With -c: room for N distinct keys (default 16384)",
-	  1 },
+	{ "max-keys", OPT_MAX_KEYS, "N", 0,
+	  "With -c or --metrics: room for N distinct keys (default 16384)", 1 },
 	{ "hist", OPT_HIST, NULL, 0,
 	  "With -c: per event, a log2 histogram of the time between consecutive events", 1 },
 	{ NULL, 0, NULL, 0, "Filters (evaluated in the kernel):", 2 },
