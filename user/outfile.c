@@ -216,6 +216,15 @@ struct outfile *outfile__open(const struct outfile_opts *opts)
 		if (fl >= 0 && !(fl & O_APPEND) && fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode))
 			fcntl(f->fd, F_SETFL, fl | O_APPEND);
 	}
+	if (f->path && opts->rotate_size) {
+		struct stat st;
+
+		/* renaming /dev/null or a FIFO away is not a rotation */
+		if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
+			errno = EFTYPE_ROTATE;
+			goto fail;
+		}
+	}
 	f->size = file_size(f->fd);
 	f->stream = fopencookie(f, "w", io);
 	if (!f->stream)

@@ -19,6 +19,7 @@
 #ifndef PA_OUTFILE_H
 #define PA_OUTFILE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@ struct outfile_opts {
 };
 
 struct outfile;
+
+/* errno of outfile__open() when --rotate is asked for what is not a regular file. */
+#define EFTYPE_ROTATE EMEDIUMTYPE
 
 /* Opens (creates with mode 0600) the file.  NULL with errno set. */
 struct outfile *outfile__open(const struct outfile_opts *opts);

@@ -665,7 +665,12 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		t->of = outfile__open(&fo);
 		if (!t->of) {
 			err = -errno;
-			pa_err("-o %s: %s", cfg->output_path ? cfg->output_path : "-", strerror(errno));
+			if (errno == EFTYPE_ROTATE)
+				pa_err("-o %s: not a regular file: --rotate would rename it",
+				       cfg->output_path);
+			else
+				pa_err("-o %s: %s", cfg->output_path ? cfg->output_path : "-",
+				       strerror(errno));
 			goto fail;
 		}
 		t->outf = outfile__stream(t->of);

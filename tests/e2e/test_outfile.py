@@ -154,6 +154,11 @@ def test_append(tmp_path):
     assert seqs_of(out.read_bytes(), "truncated")[0] == list(range(10))
     res = run_tool(["--append", "--", PY, "-c", "pass"], timeout=60)
     assert res.rc == 2 and "--append and --rotate go with -o FILE" in res.stderr.decode()
+    # /dev/null is never renamed away
+    res = run_tool(["-o", "/dev/null", "--rotate", "4096", "--", PY, "-c", "pass"], timeout=60)
+    assert res.rc == 1 and res.stderr.decode() == PREFIX + \
+        "-o /dev/null: not a regular file: --rotate would rename it\n", res.describe()
+    assert os.path.exists("/dev/null") and not os.path.exists("/dev/null.1")
 
 
 def test_time_format(tmp_path):
