@@ -248,6 +248,10 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		jsonw_start_object(w);
 		jsonw_key(w, "type");
 		jsonw_string(w, v->data, v->len);
+		if (jsonw_unfit(v->data, v->len, 0)) { /* a type name is read from the process */
+			jsonw_key(w, "type_replaced");
+			jsonw_replaced(w, v->data, v->len, 0);
+		}
 		if (v->flags & PA_VF_TRUNC) {
 			jsonw_key(w, "truncated");
 			jsonw_bool(w, true);

@@ -34,8 +34,8 @@
  * "error": "unreadable"}.  A str holding units I-JSON cannot carry (lone
  * surrogates, noncharacters, invalid UTF-8 of a C string) is an object
  * {"type": "str", "value": "<with U+FFFD>", "replaced": [[INDEX, UNIT], ...]}
- * (jsonw_replaced()); "event_replaced" / "comm_replaced" likewise beside
- * "event" and "comm".  A cut str/bytes/tuple/list is an object with
+ * (jsonw_replaced()); "event_replaced" / "comm_replaced" / "type_replaced"
+ * likewise beside "event", "comm" and an opaque object's "type".  A cut str/bytes/tuple/list is an object with
  * "truncated": true and "length": the full size (code points for str, bytes
  * for bytes and for C strings of known size, items; left out when unknown).
  */

@@ -281,6 +281,14 @@ static void test_hostile_names(void)
 	      "\"comm\": \"py\\u001b[2Jth\\u000aon\\ufffd\\ufffdzzz\", "
 	      "\"comm_replaced\": [[11, 255], [12, 128]], "
 	      "\"event\": \"ev\\u001b]0;x\\u0007\\u000a\", \"args\": [], " JPROBE);
+
+	/* an event name with a bidi override and a type name of invalid UTF-8 */
+	rec_init(&r, 1, 1, 0);
+	rec_cstr(&r, "a\xe2\x80\xae" "b\xff");
+	rec_val(&r, PA_V_OTHER, 0, 0, 0, "ty\xc3pe", 5);
+	check("hostile_type", &r, HEAD "a\\u202eb\\xff(<ty\\xc3pe object>)\n",
+	      JHEAD "\"event\": \"a\\u202eb\\ufffd\", \"event_replaced\": [[3, 255]], "
+		    "\"args\": [{\"type\": \"ty\\ufffdpe\", \"type_replaced\": [[2, 195]]}], " JPROBE);
 }
 
 static void test_time(void)
