@@ -52,6 +52,7 @@ struct metrics {
 	char address[80];
 	struct conn conns[MAX_CONNS];
 	uint64_t scrapes;
+	uint64_t paused_until_ms; /* accept failed (out of descriptors): listening resumes then */
 };
 
 static uint64_t now_ms(void)
@@ -553,6 +554,14 @@ static void accept_all(struct metrics *m)
 		int fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
 		struct epoll_event ee = { .events = EPOLLIN };
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			       errno == ENOMEM)) {
+			/* the socket stays readable: left out of the loop for a second, not spun on */
+			epoll_ctl(m->opts.epfd, EPOLL_CTL_DEL, m->lfd, NULL);
+			m->paused_until_ms = now_ms() + 1000;
+			pa_warn("metrics: accepting a connection: %s", strerror(errno));
+			return;
+		}
 		if (fd < 0)
 			return; /* EAGAIN, or a connection that went away meanwhile */
 		for (i = 0; i < MAX_CONNS && m->conns[i].state != CONN_FREE; i++)
@@ -618,6 +627,12 @@ void metrics__tick(struct metrics *m)
 	if (!m)
 		return;
 	now = now_ms();
+	if (m->paused_until_ms && now >= m->paused_until_ms) {
+		struct epoll_event ee = { .events = EPOLLIN, .data.u64 = METRICS_EPOLL_TAG };
+
+		if (!epoll_ctl(m->opts.epfd, EPOLL_CTL_ADD, m->lfd, &ee))
+			m->paused_until_ms = 0;
+	}
 	for (i = 0; i < MAX_CONNS; i++)
 		if (m->conns[i].state != CONN_FREE && now >= m->conns[i].deadline_ms)
 			conn_close(m, &m->conns[i]);
