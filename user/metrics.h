@@ -14,8 +14,8 @@
  *
  * Metrics (labels escaped as the formats want, UTF-8 made valid with U+FFFD):
  *   pyaudit_events_total{event=...[,comm=...][,pid=...][,uid=...]}  counter
- *       events counted in the kernel since start, keyed as counted (-c --by;
- *       event and comm without -c)
+ *       events counted in the kernel since start: by event and comm, and
+ *       pid, uid when -c --by names them
  *   pyaudit_dropped_events_total{cause=...}                          counter
  *       ring_buffer_full, preempted, undecodable (lost: not written), and
  *       counts_map_full (not counted), names_map_full (name left to userspace)

@@ -88,6 +88,7 @@ struct tracer {
 	int nattached;	/* processes (or binaries, system-wide) probed */
 	uint64_t bad_records; /* records that failed to decode */
 	int fast;		/* -c --by event: per-CPU counter slots per name */
+	unsigned kernel_by;	/* the counts map's key: -c --by, plus comm for --metrics */
 	unsigned nslots;
 	uint64_t slot_hash[PA_NFAST];
 	struct audit_event ev;
@@ -718,8 +719,10 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->skel->rodata->cfg_count = cfg->count || cfg->metrics;
 	t->skel->rodata->cfg_count_trace = cfg->metrics && !cfg->count && cfg->output_path;
 	t->skel->rodata->cfg_hist = cfg->hist;
-	t->skel->rodata->cfg_by = cfg->count ? cfg->by : BY_EVENT | BY_COMM;
-	t->fast = cfg->count && cfg->by == BY_EVENT && !cfg->hist && !cfg->have_uid && !cfg->comm;
+	t->kernel_by = (cfg->count ? cfg->by : BY_EVENT) | (cfg->metrics ? BY_COMM : 0);
+	t->skel->rodata->cfg_by = t->kernel_by;
+	t->fast = cfg->count && t->kernel_by == BY_EVENT && !cfg->hist && !cfg->have_uid &&
+		  !cfg->comm;
 	t->skel->rodata->cfg_fast = t->fast;
 	t->skel->rodata->cfg_have_uid = cfg->have_uid;
 	t->skel->rodata->cfg_uid = cfg->uid;
@@ -779,7 +782,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		struct agg_opts ag = {
 			.f = t->outf,
 			.json = cfg->json,
-			.by = cfg->count ? cfg->by : BY_EVENT | BY_COMM,
+			.by = cfg->count ? cfg->by : t->kernel_by,
 			.top = cfg->top,
 			.cumulative = cfg->cumulative,
 			.interval_s = cfg->interval_s,
@@ -838,7 +841,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			.addr = cfg->metrics,
 			.epfd = t->epfd,
 			.agg = t->agg,
-			.by = cfg->count ? cfg->by : BY_EVENT | BY_COMM,
+			.by = t->kernel_by | BY_EVENT,
 			.drops = (const volatile uint64_t *)t->skel->bss->drops,
 			.bad_records = &t->bad_records,
 			.att = t->att,

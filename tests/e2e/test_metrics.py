@@ -176,8 +176,11 @@ def test_prometheus_scrape(mode, workloads, gt, prom, tmp_path):
         procs = prom.query('pyaudit_traced_processes')
         assert [(r["metric"]["route"], r["metric"]["coverage"], r["value"][1]) for r in procs] \
             == [(PROBE, "complete", "2")], procs
-        direct = events_of(parse_text(http_get(prom.target_port)[2]))
-        assert direct == exp
+        samples = parse_text(http_get(prom.target_port)[2])
+        assert events_of(samples) == exp
+        # every mode labels by event and comm (the table, -c --by event, merges comms)
+        assert {dict(l).get("comm") for n, l in samples if n == "pyaudit_events_total"} == \
+            {"python3.11"}
         sl.kill()
         sl.wait()
         rc = tool.stop()
