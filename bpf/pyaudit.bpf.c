@@ -30,6 +30,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 cfg_filter = 0;	/* consult the names map (-e/-x) */
 const volatile __u32 cfg_count = 0;	/* -c: count, emit no event records */
+const volatile __u32 cfg_count_trace = 0; /* --metrics beside trace output: count, then emit */
 const volatile __u32 cfg_hist = 0;	/* --hist: inter-arrival log2 histograms */
 const volatile __u32 cfg_fast = 0;	/* -c keyed by event alone, no uid/comm filter: slots */
 const volatile __u32 cfg_by = 0;	/* -c key fields: enum by_field bits of user/cli.h */
@@ -686,7 +687,7 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 	*token = ++s->seq;
 	e->hdr.kind = PA_REC_EVENT;
 	/* -c without --hist needs no time: a helper call saved per event */
-	e->hdr.ts_ns = (!cfg_count || cfg_hist) ? bpf_ktime_get_ns() : 0;
+	e->hdr.ts_ns = (!cfg_count || cfg_hist || cfg_count_trace) ? bpf_ktime_get_ns() : 0;
 	s->name_hit = 0;
 	e->pid = task->tgid;
 	e->tid = task->pid;
@@ -840,7 +841,7 @@ count:
 			else
 				count_drop(PA_DROP_COUNT_MAP);
 		}
-		return 0;
+		return cfg_count_trace;
 	}
 	return 1;
 }

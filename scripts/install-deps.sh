@@ -12,6 +12,8 @@ pkgs=(
 	libelf-dev zlib1g-dev        # libbpf's own needs; ELF reading of Python binaries
 	libcapstone-dev              # x86 disassembly: probes only on proven instruction boundaries
 	python3-pytest               # end-to-end tests (run with /usr/bin/python3)
+	jq                           # e2e: jq 1.6 must accept every JSON line (hostile strings)
+	prometheus                   # e2e: a real server scrapes --metrics; promtool check metrics
 	python3.11                   # Debian's Python: a static, USDT-enabled test target
 	bpftrace                     # the naive baseline in `make bench`
 	debootstrap patchelf binutils # the CPython test matrix (scripts/provision-matrix.sh)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "agg.h"
+#include "output.h"
 #include "cli.h"
 #include "escape.h"
 #include "events.h"
@@ -592,11 +593,15 @@ static void text_title(struct agg *a, const struct table *t)
 {
 	FILE *f = a->opts.f;
 	time_t secs = (time_t)(t->wall_ns / 1000000000);
-	char when[16] = "??:??:??";
+	char when[RFC3339_MAX] = "??:??:??";
 	double span = t->span_ns / 1e9;
 	struct tm tm;
 
-	if (localtime_r(&secs, &tm))
+	if (a->opts.time_format == 2)
+		format_rfc3339(t->wall_ns, when, sizeof(when));
+	else if (a->opts.time_format == 1)
+		format_epoch(t->wall_ns, when, sizeof(when));
+	else if (localtime_r(&secs, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(f, "-- %s -- %" PRIu64 " %s in %.2f s", when, t->total,
 		plural(t->total, "event", "events"), span);
@@ -751,7 +756,9 @@ static void json_head(struct agg *a, const struct table *t)
 
 	jsonw_start_object(w);
 	jsonw_key(w, "ts");
-	if (t->wall_ns >= 0) {
+	if (a->opts.time_format == 2 && format_rfc3339(t->wall_ns, ts, sizeof(ts))) {
+		jsonw_cstring(w, ts);
+	} else if (t->wall_ns >= 0) {
 		snprintf(ts, sizeof(ts), "%" PRId64 ".%06" PRId64, t->wall_ns / 1000000000,
 			 t->wall_ns % 1000000000 / 1000);
 		jsonw_raw(w, ts);
@@ -815,6 +822,10 @@ static void json_table(struct agg *a, const struct table *t)
 		if (by & BY_COMM) {
 			jsonw_key(w, "comm");
 			jsonw_string(w, r->comm, strnlen(r->comm, COMM_LEN));
+			if (jsonw_unfit(r->comm, strnlen(r->comm, COMM_LEN), 0)) {
+				jsonw_key(w, "comm_replaced");
+				jsonw_replaced(w, r->comm, strnlen(r->comm, COMM_LEN), 0);
+			}
 		}
 		if (by & BY_UID) {
 			jsonw_key(w, "uid");
@@ -1054,6 +1065,36 @@ int agg__print(struct agg *a, uint64_t start_ns, uint64_t now_ns, int final, uin
 	err = agg__print_snapshot(a, counts, n, hists, nh, start_ns, now_ns, final, lost);
 	free(counts);
 	free(hists);
+	return err;
+}
+
+int agg__each_count(struct agg *a,
+		    void (*fn)(void *ctx, const char *event, const struct pa_count_key *key,
+			       uint64_t count),
+		    void *ctx)
+{
+	struct agg_count *counts = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = read_map(a->opts.counts_fd, sizeof(counts->key), sizeof(*counts), a->counts_max,
+		       (void **)&counts, &n);
+	if (!err && a->opts.extra_counts)
+		err = merge_extra(a, &counts, &n);
+	for (i = 0; !err && i < n; i++) {
+		const struct name_ent *ne;
+
+		if (!counts[i].count)
+			continue;
+		ne = name_get(a, counts[i].key.name_hash);
+		if (!ne) {
+			err = -ENOMEM;
+			break;
+		}
+		if (ne->pass)
+			fn(ctx, ne->name, &counts[i].key, counts[i].count);
+	}
+	free(counts);
 	return err;
 }
 

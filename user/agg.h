@@ -77,6 +77,7 @@ struct agg_opts {
 	/* Wall-clock time = CLOCK_MONOTONIC ns + this (as in struct output_opts);
 	 * 0 = agg__new() measures it. */
 	int64_t mono_to_real_ns;
+	int time_format;	/* as struct output_opts: 2 = RFC 3339 ("ts" a string) */
 };
 
 /*
@@ -103,6 +104,18 @@ int agg__add_name(struct agg *a, uint64_t hash, const char *name);
  * or -errno (a map read or a write to opts->f failed).
  */
 int agg__print(struct agg *a, uint64_t start_ns, uint64_t now_ns, int final, uint64_t lost);
+
+/*
+ * Every key counted since start (the counts map plus the extra counts, summed
+ * per key), with its event name, the filter applied as for the tables:
+ * fn(ctx, event, key, count) once per key with a non-zero count.  Key fields
+ * not counted by (opts.by) are zero.  Reads the maps only: tables printed
+ * before or after are not changed.  Returns 0 or -errno (a map read failed).
+ */
+int agg__each_count(struct agg *a,
+		    void (*fn)(void *ctx, const char *event, const struct pa_count_key *key,
+			       uint64_t count),
+		    void *ctx);
 
 /* ---- between agg.c and tests/unit/test_agg.c (not for other modules) ---- */
 

@@ -177,6 +177,16 @@ static int new_probe_id(struct attacher *a, const struct probe_info *info)
 	return a->nprobes++;
 }
 
+void attacher__each_set(struct attacher *a,
+			void (*fn)(void *ctx, pid_t pid, const struct probe_info *info, int nprobes),
+			void *ctx)
+{
+	int i;
+
+	for (i = 0; i < a->nsets; i++)
+		fn(ctx, a->sets[i].pid, &a->bins[a->sets[i].bin]->info, a->sets[i].nlinks);
+}
+
 const struct probe_info *attacher__probe_info(struct attacher *a, unsigned probe_id)
 {
 	if (!a || probe_id >= (unsigned)a->nprobes)

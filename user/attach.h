@@ -50,6 +50,14 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);
 void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
 
+/*
+ * Each set of probes attached: pid (-1: every process of the binary), the
+ * route and coverage of its binary, and its number of probes.
+ */
+void attacher__each_set(struct attacher *a,
+			void (*fn)(void *ctx, pid_t pid, const struct probe_info *info, int nprobes),
+			void *ctx);
+
 const struct probe_info *attacher__probe_info(struct attacher *a, unsigned probe_id);
 /* Adapter for struct output_opts.probe_lookup. */
 const struct probe_info *attacher_probe_lookup(void *a, unsigned probe_id);

@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
+#include "outfile.h"
 #include "pyaudit.h"
 
 const char *argp_program_version = "pyaudit-trace 0.1";
@@ -31,6 +33,7 @@ static const char doc[] =
 	"  pyaudit-trace -c -d 10              count events for 10 seconds\n"
 	"  pyaudit-trace -c -i 1 --by comm     counts per command, every second\n"
 	"  pyaudit-trace --list                Python processes and their routes\n"
+	"  pyaudit-trace --metrics 127.0.0.1:9464  counts, scraped by Prometheus\n"
 	"\v"
 	"Text output: TIME COMM[PID/TID] EVENT(NAME=VALUE, ...), one event per line,\n"
 	"control bytes escaped.  JSON Lines: see the README for the schema.\n"
@@ -50,6 +53,10 @@ enum {
 	OPT_USAGE,
 	OPT_WAIT,
 	OPT_LIST_EVENTS,
+	OPT_APPEND,
+	OPT_ROTATE,
+	OPT_TIME_FORMAT,
+	OPT_METRICS,
 };
 
 static const struct argp_option opts[] = {
@@ -70,6 +77,16 @@ static const struct argp_option opts[] = {
 	{ "wait", OPT_WAIT, NULL, 0,
 	  "With -p: a process with no Python yet is watched until it loads one (an application "
 	  "that embeds Python), instead of being an error", 0 },
+	{ "append", OPT_APPEND, NULL, 0, "With -o: append to FILE instead of truncating it", 0 },
+	{ "rotate", OPT_ROTATE, "SIZE[,COUNT]", 0,
+	  "With -o: rotate FILE (to FILE.1 ... FILE.COUNT, default 5) before it passes SIZE bytes "
+	  "(K, M, G suffixes); SIGHUP reopens FILE in any case", 0 },
+	{ "time-format", OPT_TIME_FORMAT, "epoch|rfc3339", 0,
+	  "Event times as epoch seconds or RFC 3339 with microseconds and UTC offset (default: "
+	  "HH:MM:SS.us in text, epoch seconds in JSON)", 0 },
+	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,
+	  "Serve Prometheus metrics (counted in the kernel) on http://ADDR:PORT/metrics; without "
+	  "-c and -o, nothing else is written", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
 	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
@@ -87,8 +104,8 @@ static const struct argp_option opts[] = {
 	{ "cumulative", OPT_CUMULATIVE, NULL, 0, "With -i: counts since start, not per interval", 1 },
 	{ "by", OPT_BY, "event,pid,comm,uid", 0, "With -c: the key to count by (default event)", 1 },
 	{ "top", OPT_TOP, "N", 0, "With -c: only the N largest rows", 1 },
-	{ "max-keys", OPT_MAX_KEYS, "N", 0, "With -c: room for N distinct keys (default 16384)",
-	  1 },
+	{ "max-keys", OPT_MAX_KEYS, "N", 0,
+	  "With -c or --metrics: room for N distinct keys (default 16384)", 1 },
 	{ "hist", OPT_HIST, NULL, 0,
 	  "With -c: per event, a log2 histogram of the time between consecutive events", 1 },
 	{ NULL, 0, NULL, 0, "Filters (evaluated in the kernel):", 2 },
@@ -332,7 +349,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		if (!*arg)
 			usage_error("-o '': no file name");
-		cfg->output_path = strcmp(arg, "-") ? arg : NULL; /* '-' is stdout */
+		cfg->output_path = arg; /* '-' is stdout (outfile.c) */
 		cfg->output_set = true;
 		break;
 	case 'd': {
@@ -383,6 +400,32 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_LIST:
 		cfg->list = true;
+		break;
+	case OPT_APPEND:
+		cfg->append = true;
+		break;
+	case OPT_ROTATE: {
+		uint64_t size;
+
+		if (outfile_parse_rotate(arg, &size, &cfg->rotate_count))
+			usage_error("--rotate '%s': expected SIZE[,COUNT], SIZE at least 4096 bytes "
+				    "(K, M, G suffixes), COUNT 1 to 1000", arg);
+		cfg->rotate_size = size;
+		break;
+	}
+	case OPT_TIME_FORMAT:
+		if (!strcmp(arg, "epoch"))
+			cfg->time_format = TIME_EPOCH;
+		else if (!strcmp(arg, "rfc3339"))
+			cfg->time_format = TIME_RFC3339;
+		else
+			usage_error("--time-format '%s': expected epoch or rfc3339", arg);
+		break;
+	case OPT_METRICS:
+		if (metrics_check_addr(arg))
+			usage_error("--metrics '%s': expected ADDR:PORT (an IPv6 address in brackets: "
+				    "[::1]:9464), PORT 0 to 65535", arg);
+		cfg->metrics = arg;
 		break;
 	case 'c':
 		cfg->count = true;
@@ -484,8 +527,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 					    "with --list");
 		}
 		if (!cfg->count && (saw_interval || saw_by || saw_top || saw_cumulative ||
-				    saw_max_keys || cfg->hist))
-			usage_error("-i, --by, --top, --cumulative, --max-keys and --hist go with -c");
+				    (saw_max_keys && !cfg->metrics) || cfg->hist))
+			usage_error("-i, --by, --top, --cumulative, --max-keys and --hist go with -c "
+				    "(--max-keys with --metrics too)");
 		if (cfg->count && saw_str_size)
 			pa_warn("-s has no effect with -c (count mode captures no argument)");
 		if (saw_cumulative && !saw_interval)
@@ -494,6 +538,14 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--wait goes with -p");
 		if (cfg->list && (cfg->count || (cfg->command && cfg->npids)))
 			usage_error("--list goes alone, with -p, or with binaries to look at");
+		if ((cfg->append || cfg->rotate_size) &&
+		    (!cfg->output_path || !strcmp(cfg->output_path, "-")))
+			usage_error("--append and --rotate go with -o FILE");
+		if (cfg->list && cfg->metrics)
+			usage_error("--metrics does not go with --list");
+		if (cfg->metrics && !cfg->count && !cfg->output_path && cfg->json)
+			usage_error("--metrics without -c writes events only where -o says "
+				    "(-o - for standard output): -j alone would write nothing");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -15,6 +15,9 @@
 enum probe_choice { PROBE_AUTO = 0, PROBE_USDT, PROBE_UPROBE };
 
 /* count-mode key fields (--by), a bit set */
+/* --time-format; TIME_DEFAULT: HH:MM:SS.us in text, epoch seconds in JSON */
+enum time_format { TIME_DEFAULT = 0, TIME_EPOCH, TIME_RFC3339 };
+
 enum by_field { BY_EVENT = 1 << 0, BY_PID = 1 << 1, BY_COMM = 1 << 2, BY_UID = 1 << 3 };
 
 struct config {
@@ -25,8 +28,13 @@ struct config {
 	int ninclude;
 	const char *exclude[CLI_MAX_GLOBS]; /* -x globs */
 	int nexclude;
-	const char *output_path;	/* -o; NULL = stdout (also for -o -) */
+	const char *output_path;	/* -o; NULL or "-" = stdout */
 	bool output_set;		/* -o given, '-' included */
+	bool append;			/* --append: -o FILE is appended to, not truncated */
+	unsigned long long rotate_size;	/* --rotate SIZE[,COUNT]: bytes; 0 = no rotation */
+	unsigned rotate_count;		/* files kept: FILE.1 .. FILE.COUNT */
+	enum time_format time_format;	/* --time-format */
+	const char *metrics;		/* --metrics ADDR:PORT; NULL = none */
 	bool json;			/* -j */
 	bool verbose;			/* -v */
 	bool quiet;			/* -q: no status lines */

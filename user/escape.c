@@ -120,84 +120,124 @@ static void put_ascii(FILE *f, unsigned char c, char q)
 	}
 }
 
-void escape_text(FILE *f, const void *data, size_t len, char q)
+/* Ranges of general category Cf, Zl and Zp (Unicode 14, as Python 3.11's unicodedata). */
+static const uint32_t format_ranges[][2] = {
+	{ 0xad, 0xad },	      { 0x600, 0x605 },	    { 0x61c, 0x61c },	  { 0x6dd, 0x6dd },
+	{ 0x70f, 0x70f },     { 0x890, 0x891 },	    { 0x8e2, 0x8e2 },	  { 0x180e, 0x180e },
+	{ 0x200b, 0x200f },   { 0x2028, 0x202e },   { 0x2060, 0x2064 },	  { 0x2066, 0x206f },
+	{ 0xfeff, 0xfeff },   { 0xfff9, 0xfffb },   { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd },
+	{ 0x13430, 0x13438 }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 },
+	{ 0xe0020, 0xe007f },
+};
+
+bool ucs_is_format(uint32_t cp)
 {
-	const unsigned char *s = data;
+	size_t i;
+
+	if (cp < 0xad)
+		return false;
+	for (i = 0; i < sizeof(format_ranges) / sizeof(format_ranges[0]); i++) {
+		if (cp < format_ranges[i][0])
+			return false;
+		if (cp <= format_ranges[i][1])
+			return true;
+	}
+	return false;
+}
+
+size_t ucs_next(const unsigned char *s, size_t len, size_t i, unsigned width, uint32_t *cp,
+		bool *bad)
+{
+	uint16_t c2;
+	size_t n;
+
+	*bad = false;
+	if (width == 0) {
+		n = utf8_decode(s + i, len - i, cp);
+		if (n)
+			return n;
+		*cp = s[i];
+		*bad = true;
+		return 1;
+	}
+	if (width != 2 && width != 4)
+		width = 1;
+	if (len - i < width) { /* a trailing partial unit: its bytes, one by one */
+		*cp = s[i];
+		*bad = true;
+		return 1;
+	}
+	if (width == 1) {
+		*cp = s[i];
+	} else if (width == 2) {
+		__builtin_memcpy(&c2, s + i, 2);
+		*cp = c2;
+	} else {
+		__builtin_memcpy(cp, s + i, 4);
+	}
+	*bad = (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff;
+	return width;
+}
+
+/* Text form of the code unit at s[i], per the rules of escape.h; returns its size. */
+static size_t put_unit(FILE *f, const unsigned char *s, size_t len, size_t i, unsigned width,
+		       char q)
+{
+	unsigned char u[4];
+	uint32_t cp;
+	bool bad;
+	size_t n = ucs_next(s, len, i, width, &cp, &bad);
+
+	if (bad && (width == 0 || n == 1 || len - i < width))
+		put_hex(f, 'x', cp, 2); /* a byte: invalid UTF-8 or a partial unit */
+	else if (cp > 0x10ffff)
+		put_hex(f, 'U', cp, 8);
+	else if (bad) /* a surrogate */
+		put_hex(f, 'u', cp, 4);
+	else if (cp < 0x80)
+		put_ascii(f, cp, q);
+	else if (cp <= 0x9f || ucs_is_format(cp))
+		put_hex(f, cp > 0xffff ? 'U' : 'u', cp, cp > 0xffff ? 8 : 4);
+	else if (width == 0)
+		fwrite_unlocked(s + i, 1, n, f);
+	else
+		fwrite_unlocked(u, 1, utf8_encode(cp, u), f);
+	return n;
+}
+
+/* Both walks: runs of plain ASCII (UTF-8 and latin-1) go out in one call. */
+static void escape_units(FILE *f, const unsigned char *s, size_t len, unsigned width, char q)
+{
 	size_t i = 0;
 
 	while (i < len) {
-		size_t run = i, n;
-		uint32_t cp;
-
-		while (run < len && plain(s[run], q))
-			run++;
-		if (run > i) {
-			fwrite_unlocked(s + i, 1, run - i, f);
-			i = run;
-			continue;
-		}
-		if (s[i] < 0x80) {
-			put_ascii(f, s[i++], q);
-			continue;
-		}
-		n = utf8_decode(s + i, len - i, &cp);
-		if (!n) {
-			put_hex(f, 'x', s[i++], 2);
-		} else if (cp <= 0x9f) {
-			put_hex(f, 'u', cp, 4);
-			i += n;
-		} else {
-			fwrite_unlocked(s + i, 1, n, f);
-			i += n;
-		}
-	}
-}
-
-void escape_ucs(FILE *f, const void *data, size_t len, unsigned width, char q)
-{
-	const unsigned char *s = data;
-	size_t i;
-
-	if (width != 1 && width != 2 && width != 4) {
-		escape_bytes(f, data, len, q);
-		return;
-	}
-	for (i = 0; i + width <= len; i += width) {
-		unsigned char u[4];
-		uint32_t cp;
-		uint16_t c2;
-
-		if (width == 1) {
+		if (width <= 1) {
 			size_t run = i;
 
-			/* latin-1 below 0x80 is ASCII: runs go out as they are */
 			while (run < len && plain(s[run], q))
 				run++;
 			if (run > i) {
 				fwrite_unlocked(s + i, 1, run - i, f);
-				i = run - 1;
+				i = run;
 				continue;
 			}
-			cp = s[i];
-		} else if (width == 2) {
-			__builtin_memcpy(&c2, s + i, 2);
-			cp = c2;
-		} else {
-			__builtin_memcpy(&cp, s + i, 4);
 		}
-		if (cp < 0x80)
-			put_ascii(f, cp, q);
-		else if (cp <= 0x9f)
-			put_hex(f, 'u', cp, 4);
-		else if (cp >= 0xd800 && cp <= 0xdfff)
-			put_hex(f, 'u', cp, 4);
-		else if (cp > 0x10ffff)
-			put_hex(f, 'U', cp, 8);
-		else
-			fwrite_unlocked(u, 1, utf8_encode(cp, u), f);
+		i += put_unit(f, s, len, i, width, q);
 	}
-	for (; i < len; i++)
-		put_hex(f, 'x', s[i], 2);
+}
+
+void escape_text(FILE *f, const void *data, size_t len, char q)
+{
+	escape_units(f, data, len, 0, q);
+}
+
+void escape_ucs(FILE *f, const void *data, size_t len, unsigned width, char q)
+{
+	if (width != 1 && width != 2 && width != 4) {
+		escape_bytes(f, data, len, q);
+		return;
+	}
+	escape_units(f, data, len, width, q);
 }
 
 void escape_bytes(FILE *f, const void *data, size_t len, char q)

@@ -140,46 +140,65 @@ static void put_ascii(FILE *f, unsigned char c)
 	}
 }
 
-/* A code point that is valid Unicode scalar value >= 0x80. */
+/* Can the unit go into an I-JSON string as it is?  Not a surrogate, a value
+ * above U+10FFFF, a byte of invalid UTF-8 or a partial unit, nor a noncharacter. */
+static inline bool unfit(uint32_t cp, bool bad)
+{
+	return bad || ucs_is_nonchar(cp);
+}
+
+/* A code point >= 0x80 that is a Unicode scalar value and not a noncharacter. */
 static void put_cp(FILE *f, uint32_t cp)
 {
 	unsigned char u[4];
 
-	if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
-		put_u4(f, cp);
-	else
+	if (cp <= 0x9f || ucs_is_format(cp)) {
+		if (cp > 0xffff) { /* a valid surrogate pair, as JSON writes it */
+			put_u4(f, 0xd800 + ((cp - 0x10000) >> 10));
+			put_u4(f, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+		} else {
+			put_u4(f, cp);
+		}
+	} else {
 		fwrite_unlocked(u, 1, utf8_encode(cp, u), f);
+	}
 }
 
-static void put_bytes(FILE *f, const unsigned char *s, size_t len)
+/* The quoted string: width 0 is UTF-8, 1/2/4 code units (ucs_next()). */
+static void put_units(FILE *f, const unsigned char *s, size_t len, unsigned width)
 {
 	size_t i = 0;
 
 	putc_unlocked('"', f);
 	while (i < len) {
-		size_t run = i, n;
 		uint32_t cp;
+		bool bad;
 
-		while (run < len && plain(s[run]))
-			run++;
-		if (run > i) {
-			fwrite_unlocked(s + i, 1, run - i, f);
-			i = run;
-			continue;
+		if (width <= 1) {
+			size_t run = i;
+
+			while (run < len && plain(s[run]))
+				run++;
+			if (run > i) {
+				fwrite_unlocked(s + i, 1, run - i, f);
+				i = run;
+				continue;
+			}
 		}
-		if (s[i] < 0x80) {
-			put_ascii(f, s[i++]);
-			continue;
-		}
-		n = utf8_decode(s + i, len - i, &cp);
-		if (!n) {
-			put_u4(f, s[i++]); /* invalid: the byte's latin-1 reading */
-			continue;
-		}
-		put_cp(f, cp);
-		i += n;
+		i += ucs_next(s, len, i, width, &cp, &bad);
+		if (unfit(cp, bad))
+			put_u4(f, 0xfffd); /* U+FFFD, as an escape: ASCII stays ASCII */
+		else if (cp < 0x80)
+			put_ascii(f, cp);
+		else
+			put_cp(f, cp);
 	}
 	putc_unlocked('"', f);
+}
+
+static void put_bytes(FILE *f, const unsigned char *s, size_t len)
+{
+	put_units(f, s, len, 0);
 }
 
 void jsonw_key(struct jsonw *w, const char *key)
@@ -204,45 +223,55 @@ void jsonw_cstring(struct jsonw *w, const char *s)
 
 void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned width)
 {
-	const unsigned char *s = data;
-	size_t i;
-
-	if (!begin_value(w))
-		return;
 	if (width != 2 && width != 4)
 		width = 1;
-	putc_unlocked('"', w->f);
-	for (i = 0; i + width <= len; i += width) {
+	if (begin_value(w))
+		put_units(w->f, data, len, width);
+}
+
+size_t jsonw_unfit(const void *data, size_t len, unsigned width)
+{
+	const unsigned char *s = data;
+	size_t i = 0, n = 0;
+
+	if (width == 1)
+		return 0; /* latin-1 holds none */
+	while (i < len) {
 		uint32_t cp;
-		uint16_t c2;
+		bool bad;
 
-		if (width == 1) {
-			size_t run = i;
-
-			while (run < len && plain(s[run]))
-				run++;
-			if (run > i) {
-				fwrite_unlocked(s + i, 1, run - i, w->f);
-				i = run - 1;
-				continue;
-			}
-			cp = s[i];
-		} else if (width == 2) {
-			memcpy(&c2, s + i, 2);
-			cp = c2;
-		} else {
-			memcpy(&cp, s + i, 4);
+		if (width == 0 && s[i] < 0x80) {
+			i++;
+			continue;
 		}
-		if (cp < 0x80)
-			put_ascii(w->f, cp);
-		else if (cp >= 0xd800 && cp <= 0xdfff)
-			put_u4(w->f, cp);
-		else if (cp > 0x10ffff)
-			put_u4(w->f, 0xfffd);
-		else
-			put_cp(w->f, cp);
+		i += ucs_next(s, len, i, width, &cp, &bad);
+		n += unfit(cp, bad);
 	}
-	putc_unlocked('"', w->f);
+	return n;
+}
+
+void jsonw_replaced(struct jsonw *w, const void *data, size_t len, unsigned width)
+{
+	const unsigned char *s = data;
+	size_t i = 0, at = 0;
+
+	if (width != 0 && width != 2 && width != 4)
+		width = 1;
+	jsonw_start_array(w);
+	while (i < len) {
+		uint32_t cp;
+		bool bad;
+
+		i += ucs_next(s, len, i, width, &cp, &bad);
+		if (unfit(cp, bad)) {
+			jsonw_start_array(w);
+			jsonw_uint(w, at);
+			jsonw_uint(w, cp);
+			jsonw_end_array(w);
+		}
+		at++;
+	}
+	jsonw_end_array(w);
 }
 
 /* Decimal digits of v, without printf's format parsing (numbers are most of a line). */

@@ -9,13 +9,16 @@
  * writer then drops the too-deep container and everything in it, so the output
  * stays valid.
  *
- * Strings: valid UTF-8 is kept, except that bytes below 0x20, DEL, C1 controls
- * (U+0080..U+009F) and U+2028/U+2029 are written \u00XX / \u2028, and '"' and
- * '\\' are backslash-escaped.  A byte that is not part of valid UTF-8 is written
- * as \u00XX of its value (its latin-1 reading), so it stays visible and the
- * JSON stays valid; this is lossy: an invalid byte 0xe9 and a valid "é" (U+00E9)
- * come out the same.  Consumers that need the exact bytes use the text output,
- * which is lossless.
+ * Strings are valid I-JSON (RFC 7493): UTF-8 with no surrogate escape
+ * unpaired and no noncharacter, which jq 1.6 and strict parsers accept.  Valid
+ * UTF-8 is kept, except that bytes below 0x20, DEL, C1 controls
+ * (U+0080..U+009F) and format characters (Cf, U+2028, U+2029: see escape.h)
+ * are written as \uXXXX escapes (a surrogate pair above U+FFFF), and '"' and
+ * '\\' are backslash-escaped.  Every code unit that is not a Unicode scalar
+ * value I-JSON allows -- a byte of invalid UTF-8, a lone surrogate, a value
+ * above U+10FFFF, a noncharacter, a trailing partial unit -- is written as
+ * U+FFFD (as the escape \ufffd).  The exact units are not lost: a caller that
+ * finds jsonw_unfit() non-zero writes jsonw_replaced() beside the string.
  */
 #ifndef PA_JSONW_H
 #define PA_JSONW_H
@@ -39,18 +42,27 @@ void jsonw_end_object(struct jsonw *w);
 void jsonw_start_array(struct jsonw *w);
 void jsonw_end_array(struct jsonw *w);
 void jsonw_key(struct jsonw *w, const char *key);
-/* A string from arbitrary bytes: control bytes -> \u00XX, invalid UTF-8 bytes
- * -> U+FFFD is NOT used; they are escaped as \u00XX of the byte's latin-1 value
- * so nothing is dropped (lossy-but-visible, see above). */
+/* A string from arbitrary bytes, read as UTF-8. */
 void jsonw_string(struct jsonw *w, const void *data, size_t len);
 void jsonw_cstring(struct jsonw *w, const char *s);
 /*
  * A string from len bytes of native-endian code units of width 1 (latin-1:
- * also how bytes are shown), 2 (UCS-2) or 4 (UCS-4).  A lone surrogate is
- * written as its \udXXX escape; a value above U+10FFFF (not a code point) as
- * \ufffd.  A trailing partial code unit is ignored.
+ * also how bytes are shown), 2 (UCS-2) or 4 (UCS-4).
  */
 void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned width);
+/*
+ * How many units of a string (width 0: UTF-8 bytes as for jsonw_string(); 1,
+ * 2, 4 as for jsonw_string_ucs()) are written as U+FFFD.
+ */
+size_t jsonw_unfit(const void *data, size_t len, unsigned width);
+/*
+ * The array that makes such a string lossless: [[INDEX, UNIT], ...], one pair
+ * per replaced unit, INDEX counting the characters (code points) of the
+ * written string from 0, UNIT the exact value there: the surrogate, the
+ * noncharacter or the out-of-range unit, or the byte of invalid UTF-8.  The
+ * original is the written string with character INDEX put back as UNIT.
+ */
+void jsonw_replaced(struct jsonw *w, const void *data, size_t len, unsigned width);
 void jsonw_int(struct jsonw *w, int64_t v);
 void jsonw_uint(struct jsonw *w, uint64_t v);
 void jsonw_double(struct jsonw *w, double v);	/* NaN/inf -> strings "nan", "inf", "-inf" */

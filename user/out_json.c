@@ -18,6 +18,7 @@
 struct json_out {
 	struct output_opts opts;
 	struct jsonw *w;
+	struct rfc3339_cache rfc3339;
 };
 
 struct json_out *json_out__new(const struct output_opts *opts)
@@ -27,6 +28,7 @@ struct json_out *json_out__new(const struct output_opts *opts)
 	if (!j)
 		return NULL;
 	j->opts = *opts;
+	j->rfc3339.sec = INT64_MIN;
 	j->w = jsonw__new(opts->f);
 	if (!j->w) {
 		free(j);
@@ -54,24 +56,44 @@ static void json_cut(struct jsonw *w, const struct pa_value *v)
 	}
 }
 
-/* The string itself, for the string-like kinds. */
-static void json_text(struct jsonw *w, const struct pa_value *v)
+/* The width jsonw reads a string-like value's data in: 0 = UTF-8 (C strings). */
+static unsigned text_width(const struct pa_value *v)
 {
 	switch (v->kind) {
 	case PA_V_STR:
-		jsonw_string_ucs(w, v->data, v->len, v->aux);
-		break;
+		return v->aux == 2 || v->aux == 4 ? v->aux : 1;
 	case PA_V_WSTR:
-		jsonw_string_ucs(w, v->data, v->len, 4);
-		break;
+		return 4;
 	case PA_V_BYTES:
 	case PA_V_BYTEARRAY:
-		jsonw_string_ucs(w, v->data, v->len, 1); /* latin-1: byte N is U+00NN */
-		break;
+		return 1; /* latin-1: byte N is U+00NN */
 	default: /* PA_V_CSTR */
-		jsonw_string(w, v->data, v->len);
-		break;
+		return 0;
 	}
+}
+
+/* The string itself, for the string-like kinds. */
+static void json_text(struct jsonw *w, const struct pa_value *v)
+{
+	unsigned width = text_width(v);
+
+	if (width)
+		jsonw_string_ucs(w, v->data, v->len, width);
+	else
+		jsonw_string(w, v->data, v->len);
+}
+
+/* Units written as U+FFFD in json_text() (then "replaced" says what they were). */
+static size_t json_unfit(const struct pa_value *v)
+{
+	return jsonw_unfit(v->data, v->len, text_width(v));
+}
+
+/* "key": [[index, unit], ...] for a string json_text() wrote with replacements. */
+static void json_replaced(struct jsonw *w, const char *key, const struct pa_value *v)
+{
+	jsonw_key(w, key);
+	jsonw_replaced(w, v->data, v->len, text_width(v));
 }
 
 static void json_pylong(struct jsonw *w, const struct pa_value *v)
@@ -170,8 +192,10 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		return;
 	case PA_V_STR:
 	case PA_V_CSTR:
-	case PA_V_WSTR:
-		if (!value_truncated(v)) {
+	case PA_V_WSTR: {
+		size_t unfit = json_unfit(v);
+
+		if (!value_truncated(v) && !unfit) {
 			json_text(w, v);
 			return;
 		}
@@ -180,9 +204,13 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		jsonw_cstring(w, "str");
 		jsonw_key(w, "value");
 		json_text(w, v);
-		json_cut(w, v);
+		if (unfit)
+			json_replaced(w, "replaced", v);
+		if (value_truncated(v))
+			json_cut(w, v);
 		jsonw_end_object(w);
 		return;
+	}
 	case PA_V_BYTES:
 	case PA_V_BYTEARRAY:
 		jsonw_start_object(w);
@@ -220,6 +248,10 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 		jsonw_start_object(w);
 		jsonw_key(w, "type");
 		jsonw_string(w, v->data, v->len);
+		if (jsonw_unfit(v->data, v->len, 0)) { /* a type name is read from the process */
+			jsonw_key(w, "type_replaced");
+			jsonw_replaced(w, v->data, v->len, 0);
+		}
 		if (v->flags & PA_VF_TRUNC) {
 			jsonw_key(w, "truncated");
 			jsonw_bool(w, true);
@@ -237,25 +269,17 @@ static void json_value(struct jsonw *w, const struct pa_value *v)
 	}
 }
 
-/* Seconds with 6 decimals, as a JSON number; by hand, it is on every line. */
-static void json_ts(struct jsonw *w, int64_t ns)
+/* Seconds with 6 decimals, as a JSON number; or an RFC 3339 string. */
+static void json_ts(struct json_out *j, int64_t ns)
 {
-	char buf[32];
-	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
-	int n = sizeof(buf) - 1, i;
+	char buf[RFC3339_MAX];
 
-	buf[n] = '\0';
-	for (i = 0; i < 6; i++, us /= 10)
-		buf[--n] = '0' + us % 10;
-	buf[--n] = '.';
-	u /= 1000000000;
-	do {
-		buf[--n] = '0' + u % 10;
-		u /= 10;
-	} while (u);
-	if (ns < 0)
-		buf[--n] = '-';
-	jsonw_raw(w, buf + n);
+	if (j->opts.time_format == 2) {
+		jsonw_cstring(j->w, format_rfc3339_cached(&j->rfc3339, ns));
+		return;
+	}
+	format_epoch(ns, buf, sizeof(buf));
+	jsonw_raw(j->w, buf);
 }
 
 int json_out__event(struct json_out *j, const struct audit_event *ev)
@@ -269,7 +293,7 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 
 	jsonw_start_object(w);
 	jsonw_key(w, "ts");
-	json_ts(w, output_wall_ns(&j->opts, ev));
+	json_ts(j, output_wall_ns(&j->opts, ev));
 	jsonw_key(w, "pid");
 	jsonw_uint(w, ev->pid);
 	jsonw_key(w, "tid");
@@ -278,8 +302,14 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 	jsonw_uint(w, ev->uid);
 	jsonw_key(w, "comm");
 	jsonw_string(w, ev->comm, strlen(ev->comm));
+	if (jsonw_unfit(ev->comm, strlen(ev->comm), 0)) {
+		jsonw_key(w, "comm_replaced");
+		jsonw_replaced(w, ev->comm, strlen(ev->comm), 0);
+	}
 	jsonw_key(w, "event");
 	json_text(w, &ev->name);
+	if (json_unfit(&ev->name))
+		json_replaced(w, "event_replaced", &ev->name);
 
 	jsonw_key(w, "args");
 	jsonw_start_array(w);

@@ -24,6 +24,7 @@ struct output {
 	struct output_opts opts;
 	struct json_out *json; /* JSON Lines instead of text */
 	int64_t hms_sec;       /* the second hms[] was formatted for */
+	struct rfc3339_cache rfc3339; /* --time-format rfc3339 */
 	char hms[16];	       /* "HH:MM:SS" of hms_sec, local time */
 };
 
@@ -40,6 +41,7 @@ struct output *output__new(const struct output_opts *opts)
 		return NULL;
 	o->opts = *opts;
 	o->hms_sec = INT64_MIN;
+	o->rfc3339.sec = INT64_MIN;
 	if (opts->json) {
 		o->json = json_out__new(opts);
 		if (!o->json) {
@@ -125,6 +127,81 @@ size_t pylong_to_decimal(const uint32_t *digits, unsigned ndigits, int neg, char
 fail:
 	buf[0] = '\0';
 	return 0;
+}
+
+size_t format_rfc3339(int64_t ns, char *buf, size_t size)
+{
+	int64_t sub = ns % 1000000000, sec;
+	struct tm tm;
+	time_t t;
+	long off;
+	size_t n;
+
+	if (sub < 0)
+		sub += 1000000000;
+	sec = (ns - sub) / 1000000000;
+	t = sec;
+	if (!size)
+		return 0;
+	buf[0] = '\0';
+	if (!localtime_r(&t, &tm))
+		return 0;
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!n)
+		return 0;
+	off = tm.tm_gmtoff / 60;
+	n += snprintf(buf + n, size - n, ".%06d%c%02ld:%02ld", (int)(sub / 1000), off < 0 ? '-' : '+',
+		      labs(off) / 60, labs(off) % 60);
+	return n < size ? n : 0;
+}
+
+const char *format_rfc3339_cached(struct rfc3339_cache *c, int64_t ns)
+{
+	int64_t sub = ns % 1000000000, sec, us;
+	char *dot;
+	int i;
+
+	if (sub < 0)
+		sub += 1000000000;
+	sec = (ns - sub) / 1000000000;
+	if (sec != c->sec || !c->dot) {
+		c->sec = sec;
+		c->dot = 0;
+		if (!format_rfc3339(sec * 1000000000, c->buf, sizeof(c->buf)))
+			return "?";
+		dot = strchr(c->buf, '.');
+		if (!dot)
+			return "?";
+		c->dot = dot - c->buf;
+	}
+	us = sub / 1000;
+	for (i = 6; i > 0; i--, us /= 10)
+		c->buf[c->dot + i] = '0' + us % 10;
+	return c->buf;
+}
+
+size_t format_epoch(int64_t ns, char *buf, size_t size)
+{
+	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
+	char tmp[32];
+	int n = sizeof(tmp) - 1, i;
+
+	tmp[n] = '\0';
+	for (i = 0; i < 6; i++, us /= 10)
+		tmp[--n] = '0' + us % 10;
+	tmp[--n] = '.';
+	u /= 1000000000;
+	do {
+		tmp[--n] = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (ns < 0)
+		tmp[--n] = '-';
+	if ((size_t)(sizeof(tmp) - n) <= size) {
+		memcpy(buf, tmp + n, sizeof(tmp) - n); /* with its NUL */
+		return sizeof(tmp) - 1 - n;
+	}
+	return snprintf(buf, size, "%s", tmp + n);
 }
 
 static void text_value(FILE *f, const struct pa_value *v);
@@ -271,6 +348,18 @@ static void text_time(struct output *o, const struct audit_event *ev)
 	int64_t ns = output_wall_ns(&o->opts, ev), sec;
 	int64_t sub = ns % 1000000000;
 
+	if (o->opts.time_format) {
+		char buf[RFC3339_MAX];
+
+		if (o->opts.time_format == 2) {
+			fputs_unlocked(format_rfc3339_cached(&o->rfc3339, ns), o->opts.f);
+		} else {
+			format_epoch(ns, buf, sizeof(buf));
+			fputs_unlocked(buf, o->opts.f);
+		}
+		putc_unlocked(' ', o->opts.f);
+		return;
+	}
 	if (sub < 0)
 		sub += 1000000000;
 	sec = (ns - sub) / 1000000000;

@@ -31,7 +31,11 @@
  * None -> null; bool; bytes/bytearray -> {"type": "bytes", "value": "<latin-1>"};
  * tuple/list -> {"type": "tuple", "value": [...]}; dict -> {"type": "dict",
  * "len": N}; other -> {"type": "<type name>"}; unreadable -> {"type": "?",
- * "error": "unreadable"}.  A cut str/bytes/tuple/list is an object with
+ * "error": "unreadable"}.  A str holding units I-JSON cannot carry (lone
+ * surrogates, noncharacters, invalid UTF-8 of a C string) is an object
+ * {"type": "str", "value": "<with U+FFFD>", "replaced": [[INDEX, UNIT], ...]}
+ * (jsonw_replaced()); "event_replaced" / "comm_replaced" / "type_replaced"
+ * likewise beside "event", "comm" and an opaque object's "type".  A cut str/bytes/tuple/list is an object with
  * "truncated": true and "length": the full size (code points for str, bytes
  * for bytes and for C strings of known size, items; left out when unknown).
  */
@@ -56,6 +60,10 @@ struct output_opts {
 	int json;
 	unsigned str_size;	/* -s, to say in JSON where strings were cut */
 	int verbose;
+	/* --time-format (enum time_format of cli.h): 0 = HH:MM:SS.us in text, epoch in JSON;
+	 * 1 = epoch seconds in both; 2 = RFC 3339, local time with its offset, as a
+	 * string in JSON: "2026-12-06T10:45:11.123456+01:00". */
+	int time_format;
 	/* Wall-clock time of an event = ts_ns + mono_to_real_ns (set by the tracer). */
 	int64_t mono_to_real_ns;
 	/* Looks up probe_id; may return NULL. */
@@ -68,6 +76,24 @@ struct output *output__new(const struct output_opts *opts); /* NULL, errno set *
 int output__event(struct output *o, const struct audit_event *ev);
 int output__flush(struct output *o);
 void output__free(struct output *o);
+
+/* Bytes enough for format_rfc3339(): "-292277026596-12-04T15:30:07.000000+00:00". */
+#define RFC3339_MAX 48
+/*
+ * Wall-clock ns since the epoch as RFC 3339 in local time, with microseconds
+ * and the numeric UTC offset ("2026-12-06T10:45:11.123456+01:00").  Returns
+ * the length, 0 (buf = "") if the time cannot be shown.
+ */
+size_t format_rfc3339(int64_t ns, char *buf, size_t size);
+/* format_rfc3339() with the local-time conversion done once per second. */
+struct rfc3339_cache {
+	int64_t sec;		/* the second buf was made for; INT64_MIN: none */
+	char buf[RFC3339_MAX];
+	size_t dot;		/* offset of the '.' before the microseconds; 0: unusable */
+};
+const char *format_rfc3339_cached(struct rfc3339_cache *c, int64_t ns);
+/* Epoch seconds with 6 decimals ("1764000000.123456"); returns the length. */
+size_t format_epoch(int64_t ns, char *buf, size_t size);
 
 /* Bytes enough for pylong_to_decimal() of n digits: 30 bits < 10 decimal digits. */
 #define PYLONG_DECIMAL_SIZE(n) ((size_t)(n) * 10 + 2)

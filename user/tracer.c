@@ -32,6 +32,8 @@
 #include "decode.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
+#include "outfile.h"
 #include "output.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
@@ -68,12 +70,15 @@ struct tracer {
 	struct output *out;
 	struct event_filter *filter;
 	struct agg *agg;
-	FILE *outf;
+	struct metrics *metrics; /* --metrics */
+	struct outfile *of;	/* stdout or -o: whole lines, O_APPEND, SIGHUP reopen, --rotate */
+	FILE *outf;		/* its stream */
 	int epfd;
 	struct watch watch[CLI_MAX_PIDS + 1];
 	int nwatch;
 	pid_t child;
 	int child_ended, child_status;
+	int child_killed;	/* by us, after an output error */
 	struct mmap_pending *pend;
 	int npend, cap_pend;
 	uint64_t drops_seen[PA_DROP_NR];
@@ -83,14 +88,21 @@ struct tracer {
 	int nattached;	/* processes (or binaries, system-wide) probed */
 	uint64_t bad_records; /* records that failed to decode */
 	int fast;		/* -c --by event: per-CPU counter slots per name */
+	unsigned kernel_by;	/* the counts map's key: -c --by, plus comm for --metrics */
 	unsigned nslots;
 	uint64_t slot_hash[PA_NFAST];
 	struct audit_event ev;
 	struct proc_file files[MAX_FILES];
 };
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 static volatile pid_t forward_to;
+
+/* SIGHUP reopens -o FILE (logrotate's `create`): never an end, never forwarded. */
+static void on_hup(int sig)
+{
+	got_hup = 1;
+}
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -521,8 +533,8 @@ static int on_record(void *ctx, void *data, size_t size)
 			if (!event_filter__pass(t->filter, name))
 				return 0;
 		}
-		if (output__event(t->out, &t->ev)) {
-			t->out_error = errno ? errno : EIO;
+		if (output__event(t->out, &t->ev) || outfile__error(t->of)) {
+			t->out_error = outfile__error(t->of) ?: errno ?: EIO;
 			return -1;
 		}
 		return 0;
@@ -643,15 +655,26 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->mode = cfg->command ? MODE_COMMAND : cfg->npids ? MODE_PIDS : MODE_SYSTEM;
 	libbpf_set_print(log_libbpf);
 
-	if (cfg->output_path) {
-		t->outf = fopen(cfg->output_path, "we");
-		if (!t->outf) {
-			pa_err("-o %s: %s", cfg->output_path, strerror(errno));
+	{
+		struct outfile_opts fo = {
+			.path = cfg->output_path,
+			.append = cfg->append,
+			.rotate_size = cfg->rotate_size,
+			.rotate_count = cfg->rotate_count,
+		};
+
+		t->of = outfile__open(&fo);
+		if (!t->of) {
 			err = -errno;
+			if (errno == EFTYPE_ROTATE)
+				pa_err("-o %s: not a regular file: --rotate would rename it",
+				       cfg->output_path);
+			else
+				pa_err("-o %s: %s", cfg->output_path ? cfg->output_path : "-",
+				       strerror(errno));
 			goto fail;
 		}
-	} else {
-		t->outf = stdout;
+		t->outf = outfile__stream(t->of);
 	}
 	if (geteuid() != 0) {
 		pa_err("loading BPF programs: %s (run as root)", strerror(EPERM));
@@ -688,10 +711,18 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	}
 	t->skel->rodata->cfg_str_size = cfg->str_size;
 	t->skel->rodata->cfg_filter = event_filter__active(t->filter);
-	t->skel->rodata->cfg_count = cfg->count;
+	/*
+	 * --metrics counts in the kernel whatever else is done: beside -c's table
+	 * (its key), beside trace output to -o (events are counted, then sent), or
+	 * alone (counted only), keyed by event and comm without -c.
+	 */
+	t->skel->rodata->cfg_count = cfg->count || cfg->metrics;
+	t->skel->rodata->cfg_count_trace = cfg->metrics && !cfg->count && cfg->output_path;
 	t->skel->rodata->cfg_hist = cfg->hist;
-	t->skel->rodata->cfg_by = cfg->by;
-	t->fast = cfg->count && cfg->by == BY_EVENT && !cfg->hist && !cfg->have_uid && !cfg->comm;
+	t->kernel_by = (cfg->count ? cfg->by : BY_EVENT) | (cfg->metrics ? BY_COMM : 0);
+	t->skel->rodata->cfg_by = t->kernel_by;
+	t->fast = cfg->count && t->kernel_by == BY_EVENT && !cfg->hist && !cfg->have_uid &&
+		  !cfg->comm;
 	t->skel->rodata->cfg_fast = t->fast;
 	t->skel->rodata->cfg_have_uid = cfg->have_uid;
 	t->skel->rodata->cfg_uid = cfg->uid;
@@ -747,11 +778,11 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		goto fail;
 	}
 	t->mono_to_real = mono_to_real();
-	if (cfg->count) {
+	if (cfg->count || cfg->metrics) {
 		struct agg_opts ag = {
 			.f = t->outf,
 			.json = cfg->json,
-			.by = cfg->by,
+			.by = cfg->count ? cfg->by : t->kernel_by,
 			.top = cfg->top,
 			.cumulative = cfg->cumulative,
 			.interval_s = cfg->interval_s,
@@ -762,6 +793,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			.extra_counts = t->fast ? fast_rows : NULL,
 			.extra_ctx = t,
 			.mono_to_real_ns = t->mono_to_real,
+			.time_format = cfg->time_format,
 		};
 
 		t->agg = agg__new(&ag);
@@ -770,12 +802,14 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			pa_err("count mode: %s", strerror(errno));
 			goto fail;
 		}
-	} else {
+	}
+	if (!cfg->count && (!cfg->metrics || cfg->output_path)) {
 		oo.f = t->outf;
 		oo.json = cfg->json;
 		oo.str_size = cfg->str_size;
 		oo.verbose = cfg->verbose;
 		oo.mono_to_real_ns = t->mono_to_real;
+		oo.time_format = cfg->time_format;
 		oo.probe_lookup = attacher_probe_lookup;
 		oo.probe_ctx = t->att;
 		t->out = output__new(&oo);
@@ -785,7 +819,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			goto fail;
 		}
 	}
-	if (event_filter__active(t->filter) || cfg->count)
+	if (event_filter__active(t->filter) || cfg->count || cfg->metrics)
 		seed_names(t);
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0) {
@@ -801,6 +835,30 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			pa_err("epoll: %s", strerror(errno));
 			goto fail;
 		}
+	}
+	if (cfg->metrics) {
+		struct metrics_opts mo = {
+			.addr = cfg->metrics,
+			.epfd = t->epfd,
+			.agg = t->agg,
+			.by = t->kernel_by | BY_EVENT,
+			.drops = (const volatile uint64_t *)t->skel->bss->drops,
+			.bad_records = &t->bad_records,
+			.att = t->att,
+		};
+		struct timespec now;
+		const char *why;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		mo.start_time = now.tv_sec + now.tv_nsec / 1e9;
+		t->metrics = metrics__open(&mo, &why);
+		if (!t->metrics) {
+			err = -errno;
+			pa_err("--metrics %s: %s%s%s", cfg->metrics, why, errno == EINVAL ? "" : ": ",
+			       errno == EINVAL ? "" : strerror(errno));
+			goto fail;
+		}
+		pa_info("metrics on http://%s/metrics", metrics__address(t->metrics));
 	}
 	*out = t;
 	return 0;
@@ -818,8 +876,10 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -916,6 +976,10 @@ int tracer__run(struct tracer *t)
 		for (i = 0; i < n; i++) {
 			unsigned w = evs[i].data.u64;
 
+			if (evs[i].data.u64 >= METRICS_EPOLL_TAG) {
+				metrics__on_epoll(t->metrics, evs[i].data.u64, evs[i].events);
+				continue;
+			}
 			if (w == 0)
 				continue; /* consumed below, readable or not */
 			w--;
@@ -934,12 +998,24 @@ int tracer__run(struct tracer *t)
 		ring_buffer__consume(t->rb);
 		if (t->npend)
 			handle_pending_mmaps(t);
+		metrics__tick(t->metrics);
 		/*
 		 * Whatever the batch wrote goes out now, not when stdio's buffer
 		 * fills: a reader of a pipe (jq, tail -f, a test) sees events live.
 		 */
-		if (t->out && output__flush(t->out) && !t->out_error)
-			t->out_error = errno ? errno : EIO;
+		if (t->out)
+			output__flush(t->out);
+		if (outfile__commit(t->of) && !t->out_error)
+			t->out_error = outfile__error(t->of);
+		if (got_hup) {
+			got_hup = 0;
+			err = outfile__reopen(t->of);
+			if (err && outfile__error(t->of))
+				t->out_error = outfile__error(t->of);
+			else if (err)
+				pa_warn("SIGHUP: reopening %s: %s (still writing to the file open before)",
+					outfile__name(t->of), strerror(-err));
+		}
 		now = now_mono();
 		if (now >= next_tick) {
 			check_drops(t, 0);
@@ -949,6 +1025,8 @@ int tracer__run(struct tracer *t)
 			ring_buffer__consume(t->rb);
 			agg__print(t->agg, t->start_ns, now, 0, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 			next_table += cfg->interval_s * 1000000000ull;
+			if (outfile__commit(t->of) && !t->out_error)
+				t->out_error = outfile__error(t->of);
 		}
 		if (all_targets_gone(t))
 			break;
@@ -956,19 +1034,44 @@ int tracer__run(struct tracer *t)
 			break;
 	}
 out:
-	ring_buffer__consume(t->rb);
-	if (t->agg)
+	if (!t->out_error)
+		ring_buffer__consume(t->rb);
+	if (t->agg && cfg->count && !t->out_error)
 		agg__print(t->agg, t->start_ns, now_mono(), 1, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 	if (t->out)
 		output__flush(t->out);
-	fflush(t->outf);
-	if (t->out_error && t->out_error != EPIPE)
-		pa_err("writing events: %s", strerror(t->out_error));
+	if (outfile__commit(t->of) && !t->out_error)
+		t->out_error = outfile__error(t->of);
+	if (t->out_error && t->mode == MODE_COMMAND && !t->child_ended && t->child > 0) {
+		/*
+		 * Output failed while the command runs: it is not left running
+		 * untraced.  It is killed and reaped; its pidfd watch is moot now.
+		 */
+		kill(t->child, SIGKILL);
+		if (waitpid(t->child, &t->child_status, 0) == t->child)
+			t->child_ended = 1;
+		forward_to = 0;
+		if (t->out_error != EPIPE)
+			pa_err("writing %s %s: %s; the command (PID %d) was killed: it is never left "
+			       "running untraced",
+			       cfg->count ? "the count table to" : "events to", outfile__name(t->of),
+			       strerror(t->out_error), t->child);
+		t->child_status = 0; /* our status is the output's, not the kill's */
+		t->child_killed = 1;
+	} else if (t->out_error && t->out_error != EPIPE) {
+		pa_err("writing %s %s: %s", cfg->count ? "the count table to" : "events to",
+		       outfile__name(t->of), strerror(t->out_error));
+	}
 	check_drops(t, 1);
 	report_prog_time(t);
+	/* a reader that went away (`| head -1`) ends us quietly, as SIGPIPE ends other tools */
+	if (t->out_error == EPIPE)
+		return 128 + SIGPIPE;
+	if (t->out_error)
+		return 1;
 	if (t->mode == MODE_COMMAND) {
 		if (!t->child_ended && t->child > 0) {
-			/* -d or an output error ended us first: the command goes on untraced */
+			/* -d ended us first: the command goes on untraced, as asked */
 			return 0;
 		}
 		if (WIFEXITED(t->child_status))
@@ -976,7 +1079,7 @@ out:
 		if (WIFSIGNALED(t->child_status))
 			return 128 + WTERMSIG(t->child_status);
 	}
-	return t->out_error && t->out_error != EPIPE ? 1 : 0;
+	return 0;
 }
 
 void tracer__close(struct tracer *t)
@@ -985,10 +1088,12 @@ void tracer__close(struct tracer *t)
 
 	if (!t)
 		return;
-	if (t->mode == MODE_COMMAND && t->child_ended && WIFSIGNALED(t->child_status))
+	if (t->mode == MODE_COMMAND && t->child_ended && !t->child_killed &&
+	    WIFSIGNALED(t->child_status))
 		sig = WTERMSIG(t->child_status);
 	for (i = 0; i < t->nwatch; i++)
 		close(t->watch[i].fd);
+	metrics__close(t->metrics);
 	if (t->epfd >= 0)
 		close(t->epfd);
 	ring_buffer__free(t->rb);
@@ -997,10 +1102,7 @@ void tracer__close(struct tracer *t)
 	output__free(t->out);
 	agg__free(t->agg);
 	event_filter__free(t->filter);
-	if (t->outf && t->outf != stdout)
-		fclose(t->outf);
-	else
-		fflush(stdout);
+	outfile__close(t->of);
 	free(t->pend);
 	free(t);
 	if (sig) {

@@ -72,11 +72,26 @@ def str_kind(s):
     return 1 if m < 0x100 else 2 if m < 0x10000 else 4
 
 
+def unfit(c):
+    """A character I-JSON cannot carry (a lone surrogate, a noncharacter): the tracer
+    writes U+FFFD and lists the exact code unit in "replaced"."""
+    o = ord(c)
+    return 0xD800 <= o <= 0xDFFF or 0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE
+
+
 def expect_str(s, str_size):
     kind = str_kind(s)
-    if len(s) * kind <= str_size:
+    cut = len(s) * kind > str_size
+    v = s[: str_size // kind] if cut else s
+    replaced = [[i, ord(c)] for i, c in enumerate(v) if unfit(c)]
+    if not cut and not replaced:
         return s
-    return {"type": "str", "value": s[: str_size // kind], "truncated": True, "length": len(s)}
+    out = {"type": "str", "value": "".join("\ufffd" if unfit(c) else c for c in v)}
+    if replaced:
+        out["replaced"] = replaced
+    if cut:
+        out.update(truncated=True, length=len(s))
+    return out
 
 
 def expect_value(v, str_size=STR_DEFAULT):
@@ -126,6 +141,10 @@ def _same(t, e, depth):
         return "expected float %r, got %s" % (e, _j(t))
     if isinstance(e, str):
         if type(t) is str and t == e:
+            return None
+        return "expected %s, got %s" % (_j(e), _j(t))
+    if isinstance(e, list):  # "replaced": [[index, unit], ...]
+        if t == e:
             return None
         return "expected %s, got %s" % (_j(e), _j(t))
     if isinstance(e, dict):

@@ -32,7 +32,12 @@ def test_str_truncation_counts_in_memory_bytes():
     assert ac.expect_value("\u4e16" * 8, 16) == "\u4e16" * 8
     assert ac.expect_value("\U0001F600" * 5, 16) == {"type": "str", "value": "\U0001F600" * 4,
                                                      "truncated": True, "length": 5}
-    assert ac.expect_value("a\udc80", 16) == "a\udc80"
+    # a lone surrogate / noncharacter: U+FFFD in the value, the exact unit in "replaced"
+    assert ac.expect_value("a\udc80", 16) == {"type": "str", "value": "a\ufffd",
+                                              "replaced": [[1, 0xDC80]]}
+    assert ac.expect_value("\ufffe" + "x" * 20, 16) == {
+        "type": "str", "value": "\ufffd" + "x" * 7, "replaced": [[0, 0xFFFE]], "truncated": True,
+        "length": 21}
 
 
 def test_bytes_and_container_truncation():

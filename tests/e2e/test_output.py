@@ -84,6 +84,12 @@ def test_text_escaping(args_outputs):
                    r"nul\x00inside", "back\\\\slash"):
         assert needle in h, "%r not in the hostile line: %s" % (needle, h[:400])
     assert r"bad\udc80surrogate" in h or r"bad\xed\xb2\x80surrogate" in h, h[:400]
+    # format characters reorder or hide text on a terminal: escaped like controls
+    for needle in (r"bidi \u202eevil\u202c \u2066iso\u2069 zw\u200b\ufeff", r"x\ud800y",
+                   r"\udfff\udbff", "nonchar \ufffe \ufdd0 \U0010ffff end"):
+        assert needle in h, "%r not in the hostile line: %s" % (needle, h[:600])
+    for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200e\u200f\ufeff\u2028":
+        assert c not in text.decode("utf-8"), "raw U+%04X in text output" % ord(c)
     assert "..." in h and len(h) < 64 * 1024, "the 1 MiB string must be cut (-s) and marked"
     assert r"\xff\xfe\xc3(" in by["pyaudit_test.bytes"], by["pyaudit_test.bytes"][:400]
     s = by["pyaudit_test.str"]

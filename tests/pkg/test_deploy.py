@@ -16,7 +16,7 @@ from conftest import ROOT, TOOL, need, run
 DEPLOY = ROOT / "deploy"
 UNIT = DEPLOY / "pyaudit-trace.service"
 # Options of branch `out` (issue 11 items 3-4) used by the recipes before they exist.
-PENDING = {"--append", "--rotate", "--metrics"}
+PENDING = set()
 
 
 def unit_service():
@@ -66,8 +66,7 @@ def test_unit_output_in_logs_directory():
 
 
 def test_recipe_options_exist(tool):
-    """Every option of the unit and the DaemonSet is one the tool has, but for the ones
-    branch `out` brings (PENDING)."""
+    """Every option of the unit and the DaemonSet is one the tool has."""
     import yaml
     ds = yaml.safe_load((DEPLOY / "daemonset.yaml").read_text())
     args = ds["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -75,13 +74,6 @@ def test_recipe_options_exist(tool):
     for where, argv in [("unit", exec_start()[1:]), ("daemonset", args)]:
         unknown = recipe_options(argv) - known
         assert not unknown, "%s uses options the tool lacks: %s" % (where, unknown)
-
-
-def test_pending_options_still_pending(tool):
-    """A tripwire for the merge with `out`: once its options exist, PENDING here and in
-    test_install.py must be emptied (and the recipes checked against the real names)."""
-    landed = PENDING & long_options(tool)
-    assert not landed, "options now in the tool; drop them from PENDING: %s" % landed
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 
 from conftest import ROOT, need, run
 
-# Options branch `out` adds (issue 11 items 3-4): the man page and the completion list
-# them already; test_deploy.py::test_pending_options_still_pending says when they land.
-PENDING = {"--append", "--rotate", "--time-format", "--metrics"}
+# Options whose help text is not in --help's long-option form but must be documented.
+PENDING = set()
 
 
 def help_long_options(tool):

@@ -538,7 +538,7 @@ static void test_json_rows(void)
 	out = take(&c);
 	ASSERT_STR("json:interval1", out,
 		   "{\"ts\": 1700000000.500000, \"interval\": 1, \"pid\": 4242, "
-		   "\"comm\": \"\\u001b[31m\\\"x\\\\\\u000a\\u00ff\", \"uid\": 1000, "
+		   "\"comm\": \"\\u001b[31m\\\"x\\\\\\u000a\\ufffd\", \"comm_replaced\": [[9, 255]], \"uid\": 1000, "
 		   "\"event\": \"open\", \"count\": 3}\n"
 		   "{\"ts\": 1700000000.500000, \"interval\": 1, \"total\": 4, \"span_s\": 10.0, "
 		   "\"rate\": 0.4, \"more_rows\": 1, \"more_events\": 1}\n");
@@ -549,12 +549,12 @@ static void test_json_rows(void)
 	out = take(&c);
 	ASSERT_STR("json:final", out,
 		   "{\"ts\": 1700000001.750000, \"interval\": 2, \"pid\": 4242, "
-		   "\"comm\": \"\\u001b[31m\\\"x\\\\\\u000a\\u00ff\", \"uid\": 1000, "
+		   "\"comm\": \"\\u001b[31m\\\"x\\\\\\u000a\\ufffd\", \"comm_replaced\": [[9, 255]], \"uid\": 1000, "
 		   "\"event\": \"open\", \"count\": 2}\n"
 		   "{\"ts\": 1700000001.750000, \"interval\": 2, \"total\": 2, \"span_s\": 1.25, "
 		   "\"rate\": 1.6}\n"
 		   "{\"ts\": 1700000001.750000, \"interval\": null, \"pid\": 4242, "
-		   "\"comm\": \"\\u001b[31m\\\"x\\\\\\u000a\\u00ff\", \"uid\": 1000, "
+		   "\"comm\": \"\\u001b[31m\\\"x\\\\\\u000a\\ufffd\", \"comm_replaced\": [[9, 255]], \"uid\": 1000, "
 		   "\"event\": \"open\", \"count\": 5}\n"
 		   "{\"ts\": 1700000001.750000, \"interval\": null, \"total\": 6, "
 		   "\"span_s\": 11.25, \"rate\": 0.5333333333333333, \"more_rows\": 1, "

@@ -105,6 +105,30 @@ static void test_ucs(void)
 	}
 }
 
+/* Format characters reorder or hide what a terminal shows: escaped like controls. */
+static void test_format_chars(void)
+{
+	static const uint16_t u2[] = { 'a', 0x202e, 'b', 0x2066, 0x2069, 0x200b, 0xfeff, 0xad, 0xe9 };
+	static const uint32_t u4[] = { 0xe0041, 0x1f600, 0x2028 };
+	uint32_t cp, nfmt = 0;
+
+	TXT("text_rlo", "x\xe2\x80\xae" "cod.exe", '\'', "x\\u202ecod.exe");
+	TXT("text_isolates", "\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", 0,
+	    "\\u2066\\u2067\\u2068\\u2069");
+	TXT("text_zero_width", "\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d\xe2\x80\x8e\xe2\x80\x8f", 0,
+	    "\\u200b\\u200c\\u200d\\u200e\\u200f");
+	TXT("text_line_sep", "\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf", 0, "\\u2028\\u2029\\ufeff");
+	TXT("text_tag", "\xf3\xa0\x81\x81", 0, "\\U000e0041");
+	TXT("text_not_format", "\xe2\x80\x90\xc3\xa9", 0, "\xe2\x80\x90\xc3\xa9");
+	check("ucs2_format", UCS2, u2, sizeof(u2), 0,
+	      "a\\u202eb\\u2066\\u2069\\u200b\\ufeff\\u00ad\xc3\xa9");
+	check("ucs4_format", UCS4, u4, sizeof(u4), 0, "\\U000e0041\xf0\x9f\x98\x80\\u2028");
+	/* the table against the categories it was generated from (Cf 163, Zl 1, Zp 1 in Unicode 14) */
+	for (cp = 0; cp < 0x110000; cp++)
+		nfmt += ucs_is_format(cp);
+	ASSERT_UINT("format_count", nfmt, 165);
+}
+
 static void test_bytes(void)
 {
 	static const uint8_t b[] = { 'a', 0, 0xff, '\'', '\n', '\\', 0x7f, 0xc3, 0xa9, ' ' };
@@ -218,6 +242,7 @@ int main(void)
 {
 	test_text_rules();
 	test_ucs();
+	test_format_chars();
 	test_bytes();
 	test_utf8_all_code_points();
 	test_text_roundtrip_random();

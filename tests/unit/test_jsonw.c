@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <unistd.h>
+#include "escape.h"
 #include "jsonw.h"
 #include "unit.h"
 
@@ -116,9 +117,14 @@ static void test_strings(void)
 	STR("str_utf8_kept", "caf\xc3\xa9 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
 	STR("str_c1", "\xc2\x9b", "\"\\u009b\"");
 	STR("str_line_sep", "\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"");
-	STR("str_invalid", "a\xff\x80z", "\"a\\u00ff\\u0080z\"");
-	STR("str_invalid_cut", "\xe2\x82", "\"\\u00e2\\u0082\"");
-	STR("str_surrogate_bytes", "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"");
+	STR("str_invalid", "a\xff\x80z", "\"a\\ufffd\\ufffdz\"");
+	STR("str_invalid_cut", "\xe2\x82", "\"\\ufffd\\ufffd\"");
+	STR("str_surrogate_bytes", "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	STR("str_nonchar", "\xef\xbf\xbe\xef\xb7\x90\xf4\x8f\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\"");
+	STR("str_bidi", "a\xe2\x80\xae" "b\xe2\x81\xa6\xe2\x80\x8b\xef\xbb\xbf",
+	    "\"a\\u202eb\\u2066\\u200b\\ufeff\"");
+	STR("str_tag_pair", "\xf3\xa0\x80\x81", "\"\\udb40\\udc01\"");
+	STR("str_fffd_kept", "\xef\xbf\xbd", "\"\xef\xbf\xbd\"");
 	STR("str_slash_kept", "a/b", "\"a/b\"");
 }
 
@@ -138,9 +144,112 @@ static void test_ucs_strings(void)
 	buf_close(&b);
 	ASSERT_STR("ucs_strings", b.s,
 		   "[\"a\xc3\xa9\\u0000\\u0085\xc3\xbf\\\"\", "
-		   "\"\\ud83d\\ude00\xe2\x82\xac\\udc00\", "
-		   "\"\xf0\x9f\x98\x80\\ufffd\\ud800\\u2028\\\\\"]");
+		   "\"\\ufffd\\ufffd\xe2\x82\xac\\ufffd\", "
+		   "\"\xf0\x9f\x98\x80\\ufffd\\ufffd\\u2028\\\\\"]");
 	free(b.s);
+}
+
+/* The lossless side: which units were replaced, and where. */
+static void test_replaced(void)
+{
+	static const uint16_t u2[] = { 'x', 0xd800, 'y', 0xfffe, 0xdc00 };
+	static const uint32_t u4[] = { 0x1f600, 0x110000, 0xd800, 0x10ffff, 'a' };
+	static const char u8[] = "a\xc3\xa9\xff\xed\xa0\x80z";
+	static const uint8_t part[] = { 'a', 0, 0x41 }; /* UCS-2 with a partial last unit */
+	struct buf b;
+
+	ASSERT_UINT("unfit_u2", jsonw_unfit(u2, sizeof(u2), 2), 3);
+	ASSERT_UINT("unfit_u4", jsonw_unfit(u4, sizeof(u4), 4), 3);
+	ASSERT_UINT("unfit_u8", jsonw_unfit(u8, sizeof(u8) - 1, 0), 4);
+	ASSERT_UINT("unfit_latin1", jsonw_unfit("\xff\xfe", 2, 1), 0);
+	ASSERT_UINT("unfit_clean", jsonw_unfit("caf\xc3\xa9", 5, 0), 0);
+	ASSERT_UINT("unfit_partial", jsonw_unfit(part, sizeof(part), 2), 1);
+	buf_open(&b);
+	jsonw_start_array(b.w);
+	jsonw_replaced(b.w, u2, sizeof(u2), 2);
+	jsonw_replaced(b.w, u4, sizeof(u4), 4);
+	jsonw_replaced(b.w, u8, sizeof(u8) - 1, 0);
+	jsonw_replaced(b.w, part, sizeof(part), 2);
+	jsonw_end_array(b.w);
+	buf_close(&b);
+	ASSERT_STR("replaced", b.s,
+		   "[[[1, 55296], [3, 65534], [4, 56320]], "
+		   "[[1, 1114112], [2, 55296], [3, 1114111]], "
+		   "[[2, 255], [3, 237], [4, 160], [5, 128]], "
+		   "[[1, 65]]]");
+	free(b.s);
+}
+
+/*
+ * Strictness over random units: whatever the input, the output is ASCII
+ * escapes or valid UTF-8 with no surrogate, noncharacter or control byte, and
+ * every \\u escape is either not a surrogate or one half of a proper pair.
+ */
+static bool strict_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		size_t k;
+
+		if (c == '\\' && i + 1 < n && s[i + 1] == 'u') {
+			unsigned v = 0, v2 = 0;
+
+			if (i + 6 > n || sscanf(s + i + 2, "%4x", &v) != 1)
+				return false;
+			i += 6;
+			if (v >= 0xdc00 && v <= 0xdfff)
+				return false;
+			if (v >= 0xd800 && v <= 0xdbff) {
+				if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' ||
+				    sscanf(s + i + 2, "%4x", &v2) != 1 || v2 < 0xdc00 || v2 > 0xdfff)
+					return false;
+				i += 6;
+			}
+			continue;
+		}
+		if (c == '\\') {
+			i += 2;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		k = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (!k || ucs_is_nonchar(cp))
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static void test_strict_random(void)
+{
+	unsigned seed = 12345, round, bad = 0;
+
+	for (round = 0; round < 20000; round++) {
+		unsigned char in[64];
+		unsigned width = (unsigned[]){ 0, 1, 2, 4 }[round % 4], i, len;
+		struct buf b;
+
+		len = (seed = seed * 1103515245 + 12345) % sizeof(in);
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245 + 12345;
+			/* mostly high bytes and surrogate-ish halves */
+			in[i] = (seed >> 16) & 1 ? (seed >> 8) & 0xff : (unsigned char[]){ 0xd8, 0xdc, 0xff, 0xfe, 0xed, 0xef, 0x00, 0x11 }[(seed >> 20) & 7];
+		}
+		buf_open(&b);
+		if (width)
+			jsonw_string_ucs(b.w, in, len, width);
+		else
+			jsonw_string(b.w, in, len);
+		buf_close(&b);
+		if (!strict_ok(b.s, strlen(b.s)))
+			bad++;
+		free(b.s);
+	}
+	ASSERT_UINT("strict_random_bad", bad, 0);
 }
 
 static void test_double_fixed(void)
@@ -346,6 +455,8 @@ int main(void)
 	test_too_deep();
 	test_strings();
 	test_ucs_strings();
+	test_replaced();
+	test_strict_random();
 	test_double_fixed();
 	test_double_random();
 	test_double_writer();

@@ -190,7 +190,9 @@ static void test_strings(void)
 		    "{\"type\": \"str\", \"value\": \"abcd\", \"truncated\": true, "
 		    "\"length\": 10}, "
 		    "{\"type\": \"str\", \"value\": \"/etc/pa\", \"truncated\": true}, "
-		    "\"a\\u000ab\\u001b[31m\", \"x\\u00ffy\xc3\xa9\", \"\xe2\x82\xac\\ud800x\", "
+		    "\"a\\u000ab\\u001b[31m\", {\"type\": \"str\", \"value\": \"x\\ufffdy\xc3\xa9\", "
+		    "\"replaced\": [[1, 255]]}, {\"type\": \"str\", \"value\": \"\xe2\x82\xac\\ufffdx\", "
+		    "\"replaced\": [[1, 55296]]}, "
 		    "\"w\xf0\x9f\x98\x80\", "
 		    "{\"type\": \"bytes\", \"value\": \"\\u0000\xc3\xbf" "a\"}, "
 		    "{\"type\": \"bytearray\", \"value\": \"ab\", \"truncated\": true, "
@@ -276,8 +278,17 @@ static void test_hostile_names(void)
 	check("hostile", &r,
 	      "16:00:00.120431 py\\x1b[2Jth\\non\\xff\\x80zzz[4242/4243] ev\\x1b]0;x\\x07\\n()\n",
 	      "{\"ts\": 1764000000.120431, \"pid\": 4242, \"tid\": 4243, \"uid\": 0, "
-	      "\"comm\": \"py\\u001b[2Jth\\u000aon\\u00ff\\u0080zzz\", "
+	      "\"comm\": \"py\\u001b[2Jth\\u000aon\\ufffd\\ufffdzzz\", "
+	      "\"comm_replaced\": [[11, 255], [12, 128]], "
 	      "\"event\": \"ev\\u001b]0;x\\u0007\\u000a\", \"args\": [], " JPROBE);
+
+	/* an event name with a bidi override and a type name of invalid UTF-8 */
+	rec_init(&r, 1, 1, 0);
+	rec_cstr(&r, "a\xe2\x80\xae" "b\xff");
+	rec_val(&r, PA_V_OTHER, 0, 0, 0, "ty\xc3pe", 5);
+	check("hostile_type", &r, HEAD "a\\u202eb\\xff(<ty\\xc3pe object>)\n",
+	      JHEAD "\"event\": \"a\\u202eb\\ufffd\", \"event_replaced\": [[3, 255]], "
+		    "\"args\": [{\"type\": \"ty\\ufffdpe\", \"type_replaced\": [[2, 195]]}], " JPROBE);
 }
 
 static void test_time(void)
@@ -447,6 +458,44 @@ static void test_fuzz_render(void)
 	unlink(path);
 }
 
+/* --time-format: RFC 3339 with microseconds and the local offset, and epoch seconds. */
+static void test_time_formats(void)
+{
+	static const struct {
+		const char *tz, *expected;
+	} cases[] = {
+		{ "UTC", "2025-11-24T16:00:00.123456+00:00" },
+		{ "Asia/Kolkata", "2025-11-24T21:30:00.123456+05:30" },
+		{ "America/St_Johns", "2025-11-24T12:30:00.123456-03:30" },
+	};
+	struct rfc3339_cache c = { .sec = INT64_MIN };
+	char buf[RFC3339_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("TZ", cases[i].tz, 1);
+		tzset();
+		format_rfc3339(1764000000123456789ll, buf, sizeof(buf));
+		ASSERT_STR(unit_name("rfc3339_%s", cases[i].tz), buf, cases[i].expected);
+		c.sec = INT64_MIN;
+		ASSERT_STR(unit_name("rfc3339_cached_%s", cases[i].tz),
+			   format_rfc3339_cached(&c, 1764000000123456789ll), cases[i].expected);
+	}
+	/* the cache follows the microseconds within its second, and the next second */
+	ASSERT_STR("rfc3339_cached_same_second", format_rfc3339_cached(&c, 1764000000999999000ll),
+		   "2025-11-24T12:30:00.999999-03:30");
+	ASSERT_STR("rfc3339_cached_next_second", format_rfc3339_cached(&c, 1764000001000001000ll),
+		   "2025-11-24T12:30:01.000001-03:30");
+	setenv("TZ", "UTC", 1);
+	tzset();
+	format_epoch(1764000000123456789ll, buf, sizeof(buf));
+	ASSERT_STR("epoch", buf, "1764000000.123456");
+	format_epoch(5000, buf, sizeof(buf));
+	ASSERT_STR("epoch_small", buf, "0.000005");
+	ASSERT_UINT("epoch_cut", format_epoch(1764000000123456789ll, buf, 5), 17);
+	ASSERT_STR("epoch_cut_buf", buf, "1764");
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -458,6 +507,7 @@ int main(void)
 	test_truncated_args();
 	test_hostile_names();
 	test_time();
+	test_time_formats();
 	test_stream_error();
 	test_pylong_to_decimal();
 	test_fuzz_render();

@@ -187,6 +187,9 @@ ARGS_EVENTS = [
         "back\\slash \"double\" 'single'",
         "\u2028line sep\u2029 and \x85 nel",
         "%s%n%x {0} $(id) `id`",
+        "x\ud800y \udfff\udbff low-high",
+        "nonchar \ufffe \ufdd0 \U0010ffff end",
+        "bidi \u202eevil\u202c \u2066iso\u2069 zw\u200b\ufeff",
     )),
     ("pyaudit_test.bytes", (
         b"", b"abc", bytes(range(256)), b"\xff\xfe\xc3(", b"\x1b[31m\n\x00",
