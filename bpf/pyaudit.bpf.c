@@ -8,7 +8,9 @@
  *  - uprobe_c:         a call of sys_audit_tstate(tstate, event, fmt, va_list *),
  *                      placed on the call instruction, which the kernel emulates
  *                      (a probe on a function's first instruction is often
- *                      single-stepped, 4x dearer);
+ *                      single-stepped, 4x dearer); also the prologue of an LTO
+ *                      clone of _PySys_Audit(tstate, event, fmt, ...) that has
+ *                      sys_audit_tstate inlined, on its first emulated instruction;
  *  - uprobe_sysaudit:  entry of the builtin sys.audit(), which sees Python-level
  *                      events that CPython drops before any C function when no
  *                      hook is installed.
@@ -1257,9 +1259,10 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
  * below the register save area in PySys_Audit's frame, so one read of both is
  * tried first (user-memory reads dominate the cost of an event).
  */
-static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __u32 kind,
+static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __u64 cookie,
 				      struct slots *sl)
 {
+	__u32 kind = PA_COOKIE_KIND(cookie);
 	__u64 *buf = s->va;
 	struct va_state *va = (struct va_state *)buf;
 	__u64 d;
@@ -1272,6 +1275,19 @@ static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __
 		sl->save[5] = ctx->r9;
 		sl->gp = 16;
 		sl->overflow = ctx->sp + 8;
+		return 0;
+	}
+	if (kind == PA_PROBE_CLONE) {
+		/*
+		 * _PySys_Audit(tstate, event, fmt, ...) copy, in its prologue:
+		 * rcx, r8, r9, then the caller's stack above what the prologue
+		 * has pushed or subtracted so far (in the cookie).
+		 */
+		sl->save[3] = ctx->cx;
+		sl->save[4] = ctx->r8;
+		sl->save[5] = ctx->r9;
+		sl->gp = 24;
+		sl->overflow = ctx->sp + 8 * (__u64)PA_COOKIE_SPADJ(cookie) + 8;
 		return 0;
 	}
 	if (rd(buf, sizeof(s->va), ctx->cx) && rd(buf, sizeof(*va), ctx->cx))
@@ -1340,7 +1356,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 	__builtin_memset(sl, 0, sizeof(*sl));
 	s->fmt_id = bin_rel(ctx, cookie, fmt, &s->fmt_rel) ? PA_COOKIE_ID(cookie) + 1 : 0;
 	/* only now, past the filters, are the arguments read */
-	if (load_slots(s, ctx, PA_COOKIE_KIND(cookie), sl)) {
+	if (load_slots(s, ctx, cookie, sl)) {
 		count_drop(PA_ERR_READ);
 		((struct pa_event *)s->buf)->flags |= PA_EV_ARGS_TRUNC;
 	} else {
@@ -1379,9 +1395,10 @@ static __always_inline int is_pending_dup(__u64 event, __u32 lidx)
 }
 
 /*
- * C-level events: a call of sys_audit_tstate (VALIST), or PySys_Audit's entry
- * (VARARGS, 3.8).  One program for both: the verifier checks the shared
- * argument walker once instead of twice.
+ * C-level events: a call of sys_audit_tstate (VALIST), PySys_Audit's entry
+ * (VARARGS, 3.8), or the prologue of a _PySys_Audit clone holding the gate
+ * (CLONE: tstate, event, fmt in rdi, rsi, rdx like VALIST).  One program for
+ * all: the verifier checks the shared argument walker once.
  */
 SEC("uprobe")
 int uprobe_c(struct pt_regs *ctx)

@@ -786,8 +786,15 @@ def list_binary(elf, route=None):
                                           "BUILD", "BINARY"], res.stdout
     m = LIST_RX.match(lines[1]) if len(lines) > 1 else None
     assert m, "no row for %s in --list output:\n%s" % (elf, res.stdout.decode())
-    rest = [ln.strip() for ln in lines[2:]]
+    rest = [ln.strip() for ln in lines[2:] if not ln.strip().startswith("clones: ")]
     return m, rest, res
+
+
+def list_clones(res):
+    """The _PySys_Audit clones --list names (its "clones: 0x..., 0x..." line)."""
+    return [int(a, 16) for ln in res.stdout.decode().splitlines()
+            if ln.strip().startswith("clones: ")
+            for a in ln.strip()[len("clones: "):].split(", ")]
 
 
 def test_list(results, mwl, combo, plain):
