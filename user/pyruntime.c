@@ -1110,6 +1110,15 @@ static int gate_route(struct scan *s, const struct elf_sym *pysys, uint64_t t, u
 			 st.unresolved, (unsigned long long)st.first_unresolved);
 		ok = 0;
 	}
+	/* the scan must find the gate where it is known to be, or it proves nothing */
+	for (i = 0; i < (int)st.ngates && i < PYBIN_MAX_GATES && fns[i].start != t; i++)
+		;
+	if (t ? i == (int)st.ngates || i == PYBIN_MAX_GATES : !st.ngates) {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "audit gate scan did not find %s: functions holding it unknown",
+			 t ? "sys_audit_tstate itself" : "any gate");
+		ok = 0;
+	}
 	for (i = 0; i < (int)st.ngates && i < PYBIN_MAX_GATES; i++) {
 		struct py_gate *g = &b->gates[b->ngates++];
 		struct py_probe_point *pt;
