@@ -219,20 +219,29 @@ static __always_inline struct tcache_ent *type_info(struct scratch *s, __u64 typ
 		e->kind = TK_DICT;
 	else
 		e->kind = TK_OTHER;
-	if (e->kind == TK_OTHER) {
-		/* None, float and bytearray have no flag bit: known by name */
+	if (e->kind == TK_OTHER || e->kind == TK_TUPLE) {
+		/*
+		 * None, float and bytearray have no flag bit: known by name; a
+		 * tuple subclass (a struct sequence such as os.stat_result) is
+		 * shown by its type name, as any other object.
+		 */
 		if (rd(&tp_name, 8, type + L->tp_name))
 			return NULL;
 		n = bpf_probe_read_user_str(e->name, sizeof(e->name), (const void *)tp_name);
 		if (n <= 0)
 			return NULL;
 		e->name_len = (n - 1) & (PA_TYPE_NAME_MAX - 1);
-		if (n == 9 && e->name[0] == 'N' && e->name[4] == 'T' && e->name[7] == 'e')
+		if (e->kind == TK_TUPLE) {
+			if (!(n == 6 && e->name[0] == 't' && e->name[1] == 'u' && e->name[2] == 'p' &&
+			      e->name[4] == 'e'))
+				e->kind = TK_OTHER; /* not "tuple" itself */
+		} else if (n == 9 && e->name[0] == 'N' && e->name[4] == 'T' && e->name[7] == 'e') {
 			e->kind = TK_NONE; /* "NoneType" */
-		else if (n == 6 && e->name[0] == 'f' && e->name[1] == 'l' && e->name[4] == 't')
+		} else if (n == 6 && e->name[0] == 'f' && e->name[1] == 'l' && e->name[4] == 't') {
 			e->kind = TK_FLOAT; /* "float" */
-		else if (n == 10 && e->name[0] == 'b' && e->name[4] == 'a' && e->name[8] == 'y')
+		} else if (n == 10 && e->name[0] == 'b' && e->name[4] == 'a' && e->name[8] == 'y') {
 			e->kind = TK_BYTEARRAY; /* "bytearray" */
+		}
 	}
 	if (!(tpf & PA_TPFLAGS_HEAPTYPE)) {
 		e->type = type;
@@ -1202,7 +1211,7 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 			return off;
 		}
 		if (x && !rd(&type, 8, x + L->ob_type) && (ti = type_info(s, type, L)) &&
-		    ti->kind == TK_TUPLE) {
+		    (ti->tpf & PA_TPFLAGS_TUPLE_SUBCLASS)) { /* PyTuple_Check, as CPython */
 			next = put_tuple_args(s, off, x, lidx);
 			return next < 0 ? off : next;
 		}

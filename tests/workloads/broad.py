@@ -415,11 +415,29 @@ def sec_native():
     os.remove(p)
 
 
+class _Unraisable(object):
+    def __del__(self):
+        raise ValueError("pyaudit: unraisable on purpose")
+
+
+def _quiet_unraisablehook(unraisable):
+    pass
+
+
 def sec_introspect():
     obj = Small(3)
     gc.get_referrers(obj)
     sys._getframe()
     id(None)
+    # sys.unraisablehook's argument is a struct sequence (UnraisableHookArgs): shown
+    # by its type name, like os.stat_result and sys.version_info below.
+    old = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisablehook
+    try:
+        _Unraisable()
+    finally:
+        sys.unraisablehook = old
+    sys.audit("pyaudit_test.structseq", os.stat(WORK), sys.version_info, sys.flags)
 
 
 def _asyncgen_hook(agen):
