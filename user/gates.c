@@ -115,7 +115,8 @@ static int decode_at(struct elf_file *ef, csh cs, cs_insn *insn, uint64_t pc, ui
 int gates_table(unsigned minor, struct gate_offs *o)
 {
 	static const struct gate_offs t[] = {
-		[9] = { 0x10, 0x288, 0xdd0 },	  [11] = { 0x28, 0x290, 0xde0 },
+		[9] = { 0x10, 0x288, 0xdd0 },	  [10] = { 0x10, 0x288, 0xdb0 },
+		[11] = { 0x28, 0x290, 0xde0 },
 		[12] = { 0x60, 0xbf8, 0x413c8 },  [13] = { 0x1cd0, 0x28b8, 0x2a38 },
 		[14] = { 0x1cd8, 0x2990, 0x2aa0 }, [15] = { 0x1cd0, 0x2a08, 0x2a88 },
 	};
@@ -401,8 +402,12 @@ int gates_scan(struct elf_file *ef, csh cs, cs_insn *insn, const struct gate_off
 	err = elf_file__eh_funcs(ef, &fns, &nfns);
 	if (err)
 		return err;
-	if (nfns > GATES_MAX_FUNCS)
-		nfns = GATES_MAX_FUNCS; /* counted below as unresolved */
+	if (nfns > GATES_MAX_FUNCS) {
+		/* the rest is not looked at: not proven free of the gate */
+		st->unresolved = nfns - GATES_MAX_FUNCS;
+		st->first_unresolved = fns[GATES_MAX_FUNCS].start;
+		nfns = GATES_MAX_FUNCS;
+	}
 	for (i = 0; i < nfns; i++) {
 		uint64_t start = fns[i].start, end = fns[i].end, at = 0;
 		const uint8_t *p;
@@ -413,12 +418,14 @@ int gates_scan(struct elf_file *ef, csh cs, cs_insn *insn, const struct gate_off
 			continue;
 		st->nfuncs++;
 		n = end - start;
-		if (n > GATES_MAX_FN_BYTES) {
-			n = GATES_MAX_FN_BYTES;
-			end = start + n;
+		p = n > GATES_MAX_FN_BYTES ? NULL : elf_file__ptr(ef, start, n);
+		if (!p) {
+			/* too big, or bytes that are not in the file: not searched */
+			if (!st->unresolved++)
+				st->first_unresolved = start;
+			continue;
 		}
-		p = elf_file__ptr(ef, start, n);
-		if (!p || !has_disp(p, n, o->y) || !has_disp(p, n, o->z))
+		if (!has_disp(p, n, o->y) || !has_disp(p, n, o->z))
 			continue;
 		st->ncand++;
 		r = gates_holds(ef, cs, insn, o, start, end, &at);
