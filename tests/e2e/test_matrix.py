@@ -851,6 +851,17 @@ def test_list(results, mwl, combo, plain):
     assert auto.group("cov") == "complete" and not auto_rest, auto_res.stdout.decode()
     # the clones named are the same whatever the route, and the same with notes or not
     assert list_clones(auto_res) == list_clones(res), (auto_res.stdout, res.stdout)
+    # -v: every function holding the audit gate with its role, one probe per clone
+    v = run_tool(["--list", "-v", "--probe", route, row.elf], timeout=60)
+    assert v.rc == 0, v.describe()
+    vout = v.stdout.decode()
+    gates = re.findall(r"^  gate     fn (0x[0-9a-f]+) \(gate at 0x[0-9a-f]+\)  (.*)$", vout, re.M)
+    assert [int(a, 16) for a, role in gates if role.startswith("_PySys_Audit clone")] == \
+        list_clones(res), vout
+    assert len(re.findall(r"^  clone    vaddr ", vout, re.M)) == len(list_clones(res)), vout
+    assert {role.split(" (")[0] for _, role in gates} >= {"sys_audit_tstate", "sys.audit builtin"}, \
+        vout
+    assert not [g for g in gates if g[1] == "not probed"], vout
     assert auto.group("ver") == row.version and auto.group("build") == row.build, auto.group(0)
     # The claim depends on the file's bytes alone: a private copy (an inode no other
     # tracer has probes on) gets the same one (see test_second_tracer_sees_same_code).
