@@ -3,7 +3,9 @@
  * pyruntime.h - which CPython an ELF file holds and where to probe it: version
  * (without running it), static executable or libpython, object layouts for
  * the BPF decoder, the python:audit USDT notes and the uprobe route (call
- * sites of sys_audit_tstate, PySys_Audit entry on 3.8, builtin sys.audit).
+ * sites of sys_audit_tstate, PySys_Audit entry on 3.8, builtin sys.audit, and
+ * the prologues of LTO clones of _PySys_Audit: every function holding the
+ * audit gate is accounted for, user/gates.h).
  *
  * Every probe address handed out has been checked to be an instruction
  * boundary by disassembling its function from the start: a uprobe in the
