@@ -29,8 +29,8 @@ LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BIN	  := $(OUT)/pyaudit-trace
 
-.PHONY: all clean test check unit e2e matrix bench vmlinux demo deps install uninstall deb \
-	man-lint pkg-test
+.PHONY: all clean test check unit unit-matrix e2e matrix bench vmlinux demo deps install uninstall \
+	deb man-lint pkg-test
 .SECONDARY: # keep the BPF object and skeleton between builds
 .DELETE_ON_ERROR:
 all: $(BIN)
@@ -87,7 +87,11 @@ matrix:
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all unit matrix e2e pkg-test
+check: all unit matrix unit-matrix e2e pkg-test
+
+# The audit-gate scan against every row of the provisioned matrix (tests/unit/test_gates.c).
+unit-matrix: $(OUT)/tests/test_gates
+	$(Q)$(OUT)/tests/test_gates --require-matrix
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all && bench/run.sh

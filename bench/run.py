@@ -3,7 +3,10 @@
 """Cost per audit event to the traced program, measured side by side.
 
 For each Python and probe route, the same id() loop (one builtins.id event per
-iteration) runs, interleaved, REPEAT times under each configuration:
+iteration) runs, interleaved, REPEAT times under each configuration (and on the
+notes-stripped copy of Debian sid's 3.14 from the test matrix, a sys._getframe()
+loop: its event goes through an LTO clone of _PySys_Audit, probed in the clone's
+prologue; bench/getframeloop.py):
 
   none       no probe at all
   empty      pyaudit-trace --empty-probe: a BPF program that returns at once, at
@@ -34,6 +37,7 @@ BY BPF = (floor + +BPF) / floor.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,14 +45,23 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(ROOT, "build", "pyaudit-trace")
 LOOP = os.path.join(ROOT, "bench", "idloop.py")
+GETFRAME_LOOP = os.path.join(ROOT, "bench", "getframeloop.py")
+CHROOT_RUN = os.path.join(ROOT, "scripts", "matrix-chroot-run.sh")
 N = int(os.environ.get("BENCH_N", "200000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
+# BENCH_ONLY=label[,label]: only these rows (e.g. sid-3.14-nonotes)
+ONLY = [x for x in os.environ.get("BENCH_ONLY", "").split(",") if x]
+MATRIX_DIR = os.environ.get("PYAUDIT_MATRIX_DIR") or "/var/cache/pyaudit-trace/matrix"
+SID = os.path.join(MATRIX_DIR, "roots", "sid")
 
 PYTHONS = [
-    # (label, executable, ELF that holds PySys_Audit, routes)
-    ("debian-3.11", "/usr/bin/python3.11", "/usr/bin/python3.11", ["usdt", "uprobe"]),
-    ("pyenv-3.11", "/root/.pyenv/versions/3.11.7/bin/python3.11",
-     "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0", ["uprobe"]),
+    # (label, how to run the python, ELF that holds PySys_Audit, routes, loop)
+    ("debian-3.11", ["/usr/bin/python3.11"], "/usr/bin/python3.11", ["usdt", "uprobe"], LOOP),
+    ("pyenv-3.11", ["/root/.pyenv/versions/3.11.7/bin/python3.11"],
+     "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0", ["uprobe"], LOOP),
+    # the test matrix's notes-stripped 3.14 (scripts/provision-matrix.sh), in its chroot
+    ("sid-3.14-nonotes", [CHROOT_RUN, SID, "/usr/bin/python3.14-nonotes"],
+     os.path.join(SID, "usr/bin/python3.14-nonotes"), ["uprobe"], GETFRAME_LOOP),
 ]
 
 
@@ -80,9 +93,9 @@ def bpf_ns(cmd):
     return total / runs if runs else None
 
 
-def configs(py, elf, route, tmp):
+def configs(py, elf, route, tmp, loop):
     # the traced loop on CPU 0, the tracer's reader on CPU 1: less noise from the scheduler
-    base = ["/usr/bin/taskset", "-c", "0", py, LOOP, str(N)]
+    base = ["/usr/bin/taskset", "-c", "0"] + py + [loop, str(N)]
     tool = ["taskset", "-c", "1", TOOL, "--probe", route]
     return {
         "none": base,
@@ -106,13 +119,19 @@ def main():
     print("x floor = cost / cost of the empty probe; BPF NS, +BPF, BY BPF: kernel-measured "
           "program time (see bench/run.py)\n")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, py, elf, routes in PYTHONS:
-            if not os.path.exists(py):
-                print("%s: %s missing, skipped" % (label, py))
+        for label, py, elf, routes, loop in PYTHONS:
+            if ONLY and label not in ONLY:
                 continue
+            if not os.path.exists(elf):
+                print("%s: %s missing, skipped" % (label, elf))
+                continue
+            if loop != LOOP:  # a chroot sees the host's /tmp (matrix-chroot-run.sh)
+                shutil.copy(loop, tmp)
+                loop = os.path.join(tmp, os.path.basename(loop))
             for route in routes:
-                cfgs = configs(py, elf, route, tmp)
-                if not have_bpftrace:
+                cfgs = configs(py, elf, route, tmp, loop)
+                # bpftrace on PySys_Audit sees no event that a clone raises
+                if not have_bpftrace or loop != LOOP:
                     del cfgs["bpftrace"]
                 samples = {k: [] for k in cfgs}
                 lost = {k: [] for k in cfgs}
@@ -140,7 +159,8 @@ def main():
                 finally:
                     with open(STATS, "w") as f:
                         f.write(stats_was)
-                print("%s, route %s" % (label, route))
+                print("%s, route %s%s" % (label, route, "" if loop == LOOP else
+                                          ", sys._getframe() loop (LTO clone entry)"))
                 print("  %-9s %12s %12s %9s %9s %9s %7s" % ("CONFIG", "NS/ITER", "COST/EVENT",
                                                             "X FLOOR", "BPF NS", "+BPF",
                                                             "BY BPF"))

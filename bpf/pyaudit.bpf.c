@@ -8,7 +8,9 @@
  *  - uprobe_c:         a call of sys_audit_tstate(tstate, event, fmt, va_list *),
  *                      placed on the call instruction, which the kernel emulates
  *                      (a probe on a function's first instruction is often
- *                      single-stepped, 4x dearer);
+ *                      single-stepped, 4x dearer); also the prologue of an LTO
+ *                      clone of _PySys_Audit(tstate, event, fmt, ...) that has
+ *                      sys_audit_tstate inlined, on its first emulated instruction;
  *  - uprobe_sysaudit:  entry of the builtin sys.audit(), which sees Python-level
  *                      events that CPython drops before any C function when no
  *                      hook is installed.
@@ -218,20 +220,29 @@ static __always_inline struct tcache_ent *type_info(struct scratch *s, __u64 typ
 		e->kind = TK_DICT;
 	else
 		e->kind = TK_OTHER;
-	if (e->kind == TK_OTHER) {
-		/* None, float and bytearray have no flag bit: known by name */
+	if (e->kind == TK_OTHER || e->kind == TK_TUPLE) {
+		/*
+		 * None, float and bytearray have no flag bit: known by name; a
+		 * tuple subclass (a struct sequence such as os.stat_result) is
+		 * shown by its type name, as any other object.
+		 */
 		if (rd(&tp_name, 8, type + L->tp_name))
 			return NULL;
 		n = bpf_probe_read_user_str(e->name, sizeof(e->name), (const void *)tp_name);
 		if (n <= 0)
 			return NULL;
 		e->name_len = (n - 1) & (PA_TYPE_NAME_MAX - 1);
-		if (n == 9 && e->name[0] == 'N' && e->name[4] == 'T' && e->name[7] == 'e')
+		if (e->kind == TK_TUPLE) {
+			if (!(n == 6 && e->name[0] == 't' && e->name[1] == 'u' && e->name[2] == 'p' &&
+			      e->name[4] == 'e'))
+				e->kind = TK_OTHER; /* not "tuple" itself */
+		} else if (n == 9 && e->name[0] == 'N' && e->name[4] == 'T' && e->name[7] == 'e') {
 			e->kind = TK_NONE; /* "NoneType" */
-		else if (n == 6 && e->name[0] == 'f' && e->name[1] == 'l' && e->name[4] == 't')
+		} else if (n == 6 && e->name[0] == 'f' && e->name[1] == 'l' && e->name[4] == 't') {
 			e->kind = TK_FLOAT; /* "float" */
-		else if (n == 10 && e->name[0] == 'b' && e->name[4] == 'a' && e->name[8] == 'y')
+		} else if (n == 10 && e->name[0] == 'b' && e->name[4] == 'a' && e->name[8] == 'y') {
 			e->kind = TK_BYTEARRAY; /* "bytearray" */
+		}
 	}
 	if (!(tpf & PA_TPFLAGS_HEAPTYPE)) {
 		e->type = type;
@@ -1201,7 +1212,7 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 			return off;
 		}
 		if (x && !rd(&type, 8, x + L->ob_type) && (ti = type_info(s, type, L)) &&
-		    ti->kind == TK_TUPLE) {
+		    (ti->tpf & PA_TPFLAGS_TUPLE_SUBCLASS)) { /* PyTuple_Check, as CPython */
 			next = put_tuple_args(s, off, x, lidx);
 			return next < 0 ? off : next;
 		}
@@ -1258,9 +1269,10 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
  * below the register save area in PySys_Audit's frame, so one read of both is
  * tried first (user-memory reads dominate the cost of an event).
  */
-static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __u32 kind,
+static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __u64 cookie,
 				      struct slots *sl)
 {
+	__u32 kind = PA_COOKIE_KIND(cookie);
 	__u64 *buf = s->va;
 	struct va_state *va = (struct va_state *)buf;
 	__u64 d;
@@ -1273,6 +1285,19 @@ static __always_inline int load_slots(struct scratch *s, struct pt_regs *ctx, __
 		sl->save[5] = ctx->r9;
 		sl->gp = 16;
 		sl->overflow = ctx->sp + 8;
+		return 0;
+	}
+	if (kind == PA_PROBE_CLONE) {
+		/*
+		 * _PySys_Audit(tstate, event, fmt, ...) copy, in its prologue:
+		 * rcx, r8, r9, then the caller's stack above what the prologue
+		 * has pushed or subtracted so far (in the cookie).
+		 */
+		sl->save[3] = ctx->cx;
+		sl->save[4] = ctx->r8;
+		sl->save[5] = ctx->r9;
+		sl->gp = 24;
+		sl->overflow = ctx->sp + 8 * (__u64)PA_COOKIE_SPADJ(cookie) + 8;
 		return 0;
 	}
 	if (rd(buf, sizeof(s->va), ctx->cx) && rd(buf, sizeof(*va), ctx->cx))
@@ -1341,7 +1366,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 	__builtin_memset(sl, 0, sizeof(*sl));
 	s->fmt_id = bin_rel(ctx, cookie, fmt, &s->fmt_rel) ? PA_COOKIE_ID(cookie) + 1 : 0;
 	/* only now, past the filters, are the arguments read */
-	if (load_slots(s, ctx, PA_COOKIE_KIND(cookie), sl)) {
+	if (load_slots(s, ctx, cookie, sl)) {
 		count_drop(PA_ERR_READ);
 		((struct pa_event *)s->buf)->flags |= PA_EV_ARGS_TRUNC;
 	} else {
@@ -1380,9 +1405,10 @@ static __always_inline int is_pending_dup(__u64 event, __u32 lidx)
 }
 
 /*
- * C-level events: a call of sys_audit_tstate (VALIST), or PySys_Audit's entry
- * (VARARGS, 3.8).  One program for both: the verifier checks the shared
- * argument walker once instead of twice.
+ * C-level events: a call of sys_audit_tstate (VALIST), PySys_Audit's entry
+ * (VARARGS, 3.8), or the prologue of a _PySys_Audit clone holding the gate
+ * (CLONE: tstate, event, fmt in rdi, rsi, rdx like VALIST).  One program for
+ * all: the verifier checks the shared argument walker once.
  */
 SEC("uprobe")
 int uprobe_c(struct pt_regs *ctx)

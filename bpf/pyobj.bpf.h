@@ -200,7 +200,11 @@ static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, _
 				      __u32 limit)
 {
 	struct pa_val *v = val_at(s, off);
-	__u64 room, want = (__u64)limit + 1; /* one byte more tells a cut string from a whole one */
+	/*
+	 * Two bytes more than the limit: a string of exactly `limit` bytes comes back
+	 * with its NUL inside the window, a longer one fills the window.
+	 */
+	__u64 room, want = (__u64)limit + 2;
 	long n;
 
 	if (!src)
@@ -210,9 +214,9 @@ static __always_inline __u32 put_cstr(struct scratch *s, __u32 off, __u8 kind, _
 	room = PA_REC_MAX - 8 - sizeof(struct pa_val) - off;
 	if (want > room)
 		want = room;
-	if (want > PA_STR_MAX + 1)
-		want = PA_STR_MAX + 1;
-	asm volatile("%0 &= 0x1fff" : "+r"(want)); /* already <= PA_STR_MAX + 1 */
+	if (want > PA_STR_MAX + 2)
+		want = PA_STR_MAX + 2;
+	asm volatile("%0 &= 0x1fff" : "+r"(want)); /* already <= PA_STR_MAX + 2 */
 	n = bpf_probe_read_user_str(payload_at(s, off), want, (const void *)src);
 	if (n <= 0)
 		return put_unreadable(s, off, src);

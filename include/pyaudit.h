@@ -57,6 +57,8 @@ enum pa_probe_kind {
 	PA_PROBE_VALIST = 2,  /* at a call of sys_audit_tstate(tstate, event, fmt, va_list *) */
 	PA_PROBE_VARARGS = 3, /* entry of PySys_Audit(event, fmt, ...) (3.8: no inner function) */
 	PA_PROBE_SYSAUDIT = 4, /* entry of builtin sys.audit(self, PyObject *const *args, nargs) */
+	PA_PROBE_CLONE = 5,   /* a _PySys_Audit(tstate, event, fmt, ...) copy holding the audit
+			       * gate (LTO clone), near its entry: see PA_COOKIE_SPADJ */
 };
 
 /* Route a process got, as reported in JSON and on stderr. */
@@ -87,6 +89,13 @@ enum pa_route {
 #define PA_COOKIE_LAYOUT(c) ((__u32)(((c) >> 24) & 0xff))
 #define PA_COOKIE_ID(c)	    ((__u32)(((c) >> 32) & 0xfffff))
 #define PA_COOKIE_PAGE(c)   ((__u32)((c) >> 52))
+/*
+ * PA_PROBE_CLONE reuses the arg0 register byte: what the clone's prologue
+ * subtracted from rsp before the probed instruction, in 8-byte units (its
+ * stack arguments start at rsp + 8 * units + 8).
+ */
+#define PA_COOKIE_SPADJ(c)  PA_COOKIE_R0(c)
+#define PA_SPADJ_MAX	    (0xfe * 8)
 #define PA_MAX_PROBE_ID	    0xfffff
 #define PA_NO_PAGE	    0xfff
 

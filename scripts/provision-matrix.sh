@@ -11,6 +11,11 @@
 #   bookworm-3.11        the host's /usr/bin/python3.11 (Debian 12)    exe, static libpython, USDT
 #   trixie-3.13          Debian 13 python3.13  (debootstrap chroot)    exe, static libpython, USDT
 #   sid-3.14, sid-3.15   Debian sid python3.14, python3.15 (one chroot) exe, static libpython, USDT
+#   sid-3.14-nonotes,    copies of sid's python3.14 / python3.15 with `objcopy
+#   sid-3.15-nonotes     --remove-section=.note.stapsdt` (stand for the PGO+LTO builds
+#                        without USDT markers: python.org Docker images, uv's
+#                        python-build-standalone): same machine code, no marker;
+#                        /usr/bin/python3.1X-nonotes in the sid chroot   exe, static libpython, no USDT
 #   pyenv-3.11           /root/.pyenv/versions/3.11.7 as is            libpython3.11.so.1.0, symbols, no USDT
 #   pyenv-3.11-stripped  copy of it: exe + libpython `strip --strip-all`, exe RUNPATH -> the
 #                        copy's lib dir (stands for the python.org Docker images: shared,
@@ -71,6 +76,8 @@ ROWS=(
     "trixie-3.13         chroot   trixie   python3.13"
     "sid-3.14            chroot   sid      python3.14"
     "sid-3.15            chroot   sid      python3.15"
+    "sid-3.14-nonotes    nonotes  sid      python3.14"
+    "sid-3.15-nonotes    nonotes  sid      python3.15"
     "pyenv-3.11          pyenv    pyenv    bin/python3.11"
     "pyenv-3.11-stripped stripped pyenv    bin/python3.11"
 )
@@ -227,6 +234,15 @@ build_stripped() {
     echo "ok $(($(now) - t0))" >"$res"
 }
 
+# build_nonotes ROOT EXE: ROOT/usr/bin/EXE-nonotes = EXE without its stapsdt notes, made
+# again whenever the original is newer than the copy.
+build_nonotes() {
+    local src=$1/usr/bin/$2 dest=$1/usr/bin/$2-nonotes
+    [ -f "$dest" ] && [ "$dest" -nt "$src" ] && return 0
+    objcopy --remove-section=.note.stapsdt "$src" "$dest.partial" >>"$LOGS/nonotes-$2.log" 2>&1 &&
+        mv -f "$dest.partial" "$dest"
+}
+
 stripped_stamp_ok() {
     local dest=$MATRIX_DIR/$STRIPPED
     [ -f "$dest/.pyaudit-matrix-stamp" ] || return 1
@@ -368,6 +384,20 @@ for r in "${ROWS[@]}"; do
                 continue
             fi ;;
         host) took=host ;;
+        nonotes)
+            root=$MATRIX_DIR/roots/$src
+            if [ ! -f "$root/.pyaudit-matrix-stamp" ] || [ ! -x "$root/usr/bin/$py" ]; then
+                say "-     $name: not provisioned (run: $0 $name)"
+                continue
+            fi
+            need_cmd objcopy binutils
+            if ! build_nonotes "$root" "$py"; then
+                selected "$r" && FAILED=1
+                say "FAIL  $name: objcopy failed, see $LOGS/nonotes-$py.log"
+                continue
+            fi
+            py=/usr/bin/$py-nonotes
+            took=objcopy ;;
         pyenv|stripped)
             if [ $HAVE_PYENV = 0 ]; then
                 say "SKIP  $name: no pyenv Python at $PYENV_PREFIX"

@@ -32,10 +32,12 @@ def die(msg):
 
 
 def source(row_name, host):
-    """'bullseye-3.9' -> 'Debian bullseye'; 'pyenv-3.11-stripped' -> 'pyenv, stripped copy'."""
+    """'bullseye-3.9' -> 'Debian bullseye'; 'sid-3.14-nonotes' -> 'Debian sid, USDT notes
+    removed'; 'pyenv-3.11-stripped' -> 'pyenv, libpython stripped'."""
     parts = row_name.split("-")
     if parts[0] in DEBIAN:
-        return "Debian %s%s" % (parts[0], ", host" if host else "")
+        return "Debian %s%s%s" % (parts[0], ", host" if host else "",
+                                  ", USDT notes removed" if parts[-1] == "nonotes" else "")
     if parts[0] == "pyenv":
         return "pyenv, libpython stripped" if parts[-1] == "stripped" else "pyenv"
     return row_name

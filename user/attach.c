@@ -206,6 +206,7 @@ static struct bpf_program *prog_for(struct pyaudit_bpf *skel, unsigned kind)
 		return skel->progs.usdt_audit;
 	case PA_PROBE_VALIST:
 	case PA_PROBE_VARARGS:
+	case PA_PROBE_CLONE:
 		return skel->progs.uprobe_c;
 	case PA_PROBE_SYSAUDIT:
 		return skel->progs.uprobe_sysaudit;

@@ -42,6 +42,30 @@ static void route_of(const struct config *cfg, const struct pybin *b, const char
 	}
 }
 
+/* The functions holding the audit gate other than the two every build has. */
+static void gate_line_fn(const struct pybin *b, const char *role, const char *label)
+{
+	int i, n = 0;
+
+	for (i = 0; i < b->ngates; i++) {
+		if (strncmp(b->gates[i].role, role, strlen(role)) != 0)
+			continue;
+		printf("%s0x%llx", n++ ? ", " : label, (unsigned long long)b->gates[i].start);
+	}
+	if (n)
+		putchar('\n');
+}
+
+static void gates_line(const struct pybin *b)
+{
+	char label[64];
+
+	snprintf(label, sizeof(label), "%-8s %-16s   clones: ", "", "");
+	gate_line_fn(b, "_PySys_Audit clone", label);
+	snprintf(label, sizeof(label), "%-8s %-16s   unprobed gates: ", "", "");
+	gate_line_fn(b, "not probed", label);
+}
+
 static void row(const struct config *cfg, const char *pid, const char *comm,
 		const struct pybin *b, const char *name)
 {
@@ -54,6 +78,9 @@ static void row(const struct config *cfg, const char *pid, const char *comm,
 	putchar('\n');
 	if (!b->uprobe_complete && strcmp(route, "uprobe") == 0 && b->uprobe_gap[0])
 		printf("%-8s %-16s   partial: %s\n", "", "", b->uprobe_gap);
+	gates_line(b);
+	if (log_verbose())
+		pybin__dump(b, stdout);
 }
 
 static void header(void)

@@ -310,6 +310,10 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 	json_text(w, &ev->name);
 	if (json_unfit(&ev->name))
 		json_replaced(w, "event_replaced", &ev->name);
+	if (value_truncated(&ev->name)) { /* longer than PA_NAME_MAX: the name is a prefix */
+		jsonw_key(w, "event_truncated");
+		jsonw_bool(w, true);
+	}
 
 	jsonw_key(w, "args");
 	jsonw_start_array(w);
@@ -317,7 +321,8 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 		json_value(w, &ev->args[i]);
 	jsonw_end_array(w);
 
-	if (ev->nargs && value_to_utf8(&ev->name, name, sizeof(name)) < sizeof(name))
+	if (ev->nargs && !value_truncated(&ev->name) &&
+	    value_to_utf8(&ev->name, name, sizeof(name)) < sizeof(name))
 		info = event_lookup_args(name);
 	for (i = 0; i < ev->nargs && info && !named; i++)
 		named = event_info_arg_name(info, i, argname, sizeof(argname)) != NULL;

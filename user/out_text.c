@@ -392,8 +392,11 @@ static void text_event(struct output *o, const struct audit_event *ev)
 	put_u64(f, ev->tid, false, 1);
 	fputs_unlocked("] ", f);
 	text_name(f, &ev->name);
+	if (value_truncated(&ev->name)) /* longer than PA_NAME_MAX: marked like a value */
+		fputs_unlocked("...", f);
 	putc_unlocked('(', f);
-	if (ev->nargs && value_to_utf8(&ev->name, name, sizeof(name)) < sizeof(name))
+	if (ev->nargs && !value_truncated(&ev->name) &&
+	    value_to_utf8(&ev->name, name, sizeof(name)) < sizeof(name))
 		info = event_lookup_args(name);
 	for (i = 0; i < ev->nargs; i++) {
 		if (i)

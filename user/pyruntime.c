@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "gates.h"
 #include "pyruntime.h"
 
 #define MINOR(hex) (((hex) >> 16) & 0xff)
@@ -1058,13 +1059,128 @@ static int add_valist_sites(struct scan *s, const struct elf_sym *pysys, uint64_
 	return have_pysys;
 }
 
+/*
+ * Every function holding the audit gate must be accounted for: the out-of-line
+ * sys_audit_tstate (its calls are probed), the builtin sys.audit (its entry),
+ * PySys_Audit when probed at its entry, and copies of _PySys_Audit (LTO clones
+ * with sys_audit_tstate inlined: three named arguments, varargs) probed near
+ * their entry.  Anything else is a gap that names the function.  Returns 1 if
+ * every gate is accounted for.
+ */
+static int gate_route(struct scan *s, const struct elf_sym *pysys, uint64_t t, uint64_t meth)
+{
+	struct pybin *b = s->b;
+	struct gate_fn fns[PYBIN_MAX_GATES];
+	struct gate_offs o, tab;
+	struct gate_scan st;
+	int ok = 1, have_tab, err, i;
+
+	have_tab = b->version_hex && gates_table(MINOR(b->version_hex), &tab) == 0;
+	if (t && gates_learn(s->ef, s->cs, s->insn, t, &o) == 0) {
+		snprintf(b->gate_src, sizeof(b->gate_src), "learnt");
+	} else if (have_tab) {
+		o = tab;
+		snprintf(b->gate_src, sizeof(b->gate_src), "table");
+	} else {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "audit gate offsets unknown: functions holding it not searched");
+		return 0;
+	}
+	b->gate_x = o.x;
+	b->gate_y = o.y;
+	b->gate_z = o.z;
+	err = gates_scan(s->ef, s->cs, s->insn, &o, fns, PYBIN_MAX_GATES, &st);
+	b->gates_scanned = st.nfuncs;
+	b->gates_walked = st.ncand;
+	if (err) {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "%s: functions holding the audit gate not searched",
+			 err == -ENOENT ? "no function table (.eh_frame_hdr)" : strerror(-err));
+		return 0;
+	}
+	b->gates_total = st.ngates;
+	if (st.ngates > PYBIN_MAX_GATES) {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap), "%zu functions hold the audit gate",
+			 st.ngates);
+		ok = 0;
+	}
+	if (st.unresolved) {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "%zu function(s) not fully walked for the audit gate (fn@0x%llx)",
+			 st.unresolved, (unsigned long long)st.first_unresolved);
+		ok = 0;
+	}
+	/* the scan must find the gate where it is known to be, or it proves nothing */
+	for (i = 0; i < (int)st.ngates && i < PYBIN_MAX_GATES && fns[i].start != t; i++)
+		;
+	if (t ? i == (int)st.ngates || i == PYBIN_MAX_GATES : !st.ngates) {
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "audit gate scan did not find %s: functions holding it unknown",
+			 t ? "sys_audit_tstate itself" : "any gate");
+		ok = 0;
+	}
+	for (i = 0; i < (int)st.ngates && i < PYBIN_MAX_GATES; i++) {
+		struct py_gate *g = &b->gates[b->ngates++];
+		struct py_probe_point *pt;
+		uint64_t at, off;
+		uint32_t adj;
+		int emulated, j, probed = 0;
+
+		g->start = fns[i].start;
+		g->gate = fns[i].at;
+		if (fns[i].start == t) {
+			snprintf(g->role, sizeof(g->role), "sys_audit_tstate (its calls)");
+			continue;
+		}
+		if (fns[i].start == meth) {
+			snprintf(g->role, sizeof(g->role), "sys.audit builtin (entry)");
+			continue;
+		}
+		for (j = 0; j < b->nuprobe; j++)
+			probed |= b->uprobe[j].kind == PA_PROBE_VARARGS &&
+				  b->uprobe[j].vaddr == pysys->value;
+		if (fns[i].start == pysys->value && probed) {
+			snprintf(g->role, sizeof(g->role), "PySys_Audit (entry)");
+			continue;
+		}
+		if ((fns[i].va & (GATE_VA_GP_0x18 | GATE_VA_FP_0x30)) ==
+			    (GATE_VA_GP_0x18 | GATE_VA_FP_0x30) &&
+		    gates_clone_entry(s->ef, s->cs, s->insn, fns[i].start, fns[i].end, &at, &adj,
+				      &emulated) == 0) {
+			if ((adj & 7) || adj > PA_SPADJ_MAX) {
+				at = fns[i].start; /* the entry: nothing pushed yet */
+				adj = 0;
+				emulated = 0;
+			}
+			if (code_offset(s->ef, at, &off) == 0 &&
+			    (pt = add_uprobe(b, PA_PROBE_CLONE, at, off))) {
+				pt->reg0 = adj / 8;
+				snprintf(pt->what, sizeof(pt->what),
+					 "_PySys_Audit clone@0x%llx %s +0x%llx sp+0x%x",
+					 (unsigned long long)fns[i].start,
+					 emulated ? "emulated" : "single-stepped",
+					 (unsigned long long)(at - fns[i].start), adj);
+				snprintf(g->role, sizeof(g->role), "_PySys_Audit clone (probe +0x%llx)",
+					 (unsigned long long)(at - fns[i].start));
+				continue;
+			}
+		}
+		snprintf(g->role, sizeof(g->role), "not probed");
+		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
+			 "audit gate in fn@0x%llx not probed: its events not seen",
+			 (unsigned long long)fns[i].start);
+		ok = 0;
+	}
+	return ok;
+}
+
 static void uprobe_route(struct scan *s, const struct elf_sym *pysys)
 {
 	struct pybin *b = s->b;
 	unsigned minor = MINOR(b->version_hex);
-	int have_pysys = 0, have_meth = 0, err;
+	int have_pysys = 0, have_meth = 0, gates_ok = 0, err;
 	struct py_probe_point *pt;
-	uint64_t t = 0, meth, off;
+	uint64_t t = 0, meth = 0, off;
 
 	if (!b->version_hex)
 		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
@@ -1095,13 +1211,14 @@ static void uprobe_route(struct scan *s, const struct elf_sym *pysys)
 		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
 			 "sys.audit method not found: Python-level sys.audit() events not seen");
 
-	/* Extra python:audit notes are inlined copies of sys_audit_tstate (LTO clones). */
-	if (t && b->usdt_total > 1)
-		add_note(b->uprobe_gap, sizeof(b->uprobe_gap),
-			 "sys_audit_tstate inlined into %d clones (LTO): " GAP_PYSYS_AUDIT,
-			 b->usdt_total - 1);
+	/* 3.9+: every function holding the audit gate, found in the code */
+	if (minor >= 9 || !b->version_hex)
+		gates_ok = gate_route(s, pysys, t, have_meth ? meth : 0);
+	else
+		gates_ok = 1; /* 3.8: PySys_Audit is the audit function, probed at entry */
 
-	b->uprobe_complete = have_pysys && have_meth && b->version_hex && !b->uprobe_gap[0];
+	b->uprobe_complete = have_pysys && have_meth && gates_ok && b->version_hex &&
+			     !b->uprobe_gap[0];
 }
 
 /* ---- pybin ---- */
@@ -1226,6 +1343,7 @@ static const char *kind_name(unsigned kind)
 	case PA_PROBE_VALIST: return "valist";
 	case PA_PROBE_VARARGS: return "varargs";
 	case PA_PROBE_SYSAUDIT: return "sysaudit";
+	case PA_PROBE_CLONE: return "clone";
 	}
 	return "?";
 }
@@ -1278,4 +1396,13 @@ void pybin__dump(const struct pybin *b, FILE *f)
 		b->uprobe_gap[0] ? ": " : "", b->uprobe_gap);
 	for (i = 0; i < b->nuprobe; i++)
 		dump_point(&b->uprobe[i], f);
+	if (b->gate_y)
+		fprintf(f, "  gates    %d function(s) hold the audit gate (I+0x%x, R+0x%x, I+0x%x, %s; "
+			   "%u functions, %u walked)\n",
+			b->gates_total, b->gate_x, b->gate_y, b->gate_z, b->gate_src,
+			b->gates_scanned, b->gates_walked);
+	for (i = 0; i < b->ngates; i++)
+		fprintf(f, "  gate     fn 0x%llx (gate at 0x%llx)  %s\n",
+			(unsigned long long)b->gates[i].start, (unsigned long long)b->gates[i].gate,
+			b->gates[i].role);
 }

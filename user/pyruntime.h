@@ -3,7 +3,9 @@
  * pyruntime.h - which CPython an ELF file holds and where to probe it: version
  * (without running it), static executable or libpython, object layouts for
  * the BPF decoder, the python:audit USDT notes and the uprobe route (call
- * sites of sys_audit_tstate, PySys_Audit entry on 3.8, builtin sys.audit).
+ * sites of sys_audit_tstate, PySys_Audit entry on 3.8, builtin sys.audit, and
+ * the prologues of LTO clones of _PySys_Audit: every function holding the
+ * audit gate is accounted for, user/gates.h).
  *
  * Every probe address handed out has been checked to be an instruction
  * boundary by disassembling its function from the start: a uprobe in the
@@ -17,14 +19,16 @@
 #include "pyaudit.h"
 
 #define PYBIN_MAX_USDT	 8
-#define PYBIN_MAX_UPROBE 16
+#define PYBIN_MAX_UPROBE 32
+#define PYBIN_MAX_GATES	 16
 
 struct py_probe_point {
 	unsigned kind;		 /* enum pa_probe_kind */
 	uint64_t vaddr;		 /* ELF virtual address of the probed instruction */
 	uint64_t offset;	 /* file offset of it (what uprobes attach at) */
 	uint64_t ref_ctr_offset; /* USDT semaphore as a FILE offset, 0 if none */
-	unsigned reg0, reg1;	 /* USDT only: registers of arg0/arg1 (enum pa_reg) */
+	unsigned reg0, reg1;	 /* USDT: registers of arg0/arg1 (enum pa_reg);
+				  * PA_PROBE_CLONE: reg0 = stack adjustment / 8 */
 	char what[64];		 /* "usdt python:audit #1", "call sys_audit_tstate in PySys_Audit" */
 };
 
@@ -47,6 +51,21 @@ struct pybin {
 	int nuprobe;
 	int uprobe_complete;	/* 1 if the uprobe route sees every event */
 	char uprobe_gap[160];	/* if not complete: which events it cannot see and why */
+	/*
+	 * Functions holding the audit gate (user/gates.h), each with its role:
+	 * "sys_audit_tstate", "sys.audit builtin", "PySys_Audit", "_PySys_Audit
+	 * clone" (probed at its entry) or "not probed".
+	 */
+	struct py_gate {
+		uint64_t start;	 /* function */
+		uint64_t gate;	 /* instruction completing the gate */
+		char role[48];
+	} gates[PYBIN_MAX_GATES];
+	int ngates;		/* entries in gates[] */
+	int gates_total;	/* functions found holding the gate (may exceed ngates) */
+	uint32_t gate_x, gate_y, gate_z; /* offsets used, 0 if the scan was not possible */
+	char gate_src[24];	/* "learnt" (from sys_audit_tstate) or "table" */
+	unsigned gates_scanned, gates_walked; /* functions looked at / walked */
 	char build[48];		/* e.g. "static exe, stripped, usdt", "shared lib, symbols" */
 	/*
 	 * Fixed-address executable (ET_EXEC) only: the range of its read-only

@@ -423,6 +423,8 @@ def check_schema(events, where):
                 "%s: nargs %r" % (w, ev.get("nargs"))
         if "args_truncated" in ev:
             assert ev["args_truncated"] is True, w
+        if "event_truncated" in ev:  # a name longer than the capture limit (PA_NAME_MAX)
+            assert ev["event_truncated"] is True and len(ev["event"]) >= 128, w
 
 
 def check_meta(window, pid, py, route, t0, t1):

@@ -2,8 +2,10 @@
 """The CPython matrix: every row of the provisioned manifest, every route it has.
 
 The matrix (scripts/provision-matrix.sh, `make matrix`) holds Debian's own builds of
-3.9, 3.13, 3.14 and 3.15 debootstrapped into chroots, the host's 3.11 and the pyenv
-3.11 with and without symbols.  Its manifest
+3.9, 3.13, 3.14 and 3.15 debootstrapped into chroots, copies of sid's 3.14 and 3.15
+without their USDT notes (PGO+LTO builds with nothing to find the audit clones by),
+the host's 3.11 and the pyenv 3.11 with and without symbols.  Every (row, route) must
+claim complete coverage and report exactly the hook's events.  Its manifest
 (${PYAUDIT_MATRIX_DIR:-/var/cache/pyaudit-trace/matrix}/manifest) is read at
 collection; a missing or malformed manifest is a failure, never a skip.
 
@@ -27,8 +29,9 @@ route misses; a partial route misses the same events with and without a hook and
 -p; the coverage claim of the ELF equals that of a byte-identical private copy.  Each
 event's comm is its thread's (3.14+ names threads).  No warning on stderr.
 
-System-wide mode (one chroot row with the default route, and sid-3.15/3.14 with
---probe uprobe): a chroot Python started after the tracer is found, the first one with
+System-wide mode (one chroot row with the default route, sid-3.15/3.14 with
+--probe uprobe, and a notes-stripped sid copy with the default route, which is then
+uprobe through the LTO clones): a chroot Python started after the tracer is found, the first one with
 a late-probe warning on stderr naming its binary; its events after its first ping and
 all of a second one's equal the reference (or its sub-sequence on a partial route).
 
@@ -160,8 +163,9 @@ def combo_params():
 
 
 def systemwide_params():
-    """(combo, --probe option): the first of SYSTEMWIDE_ROWS with the default route, and
-    sid-3.15 (else sid-3.14) with --probe uprobe, a partial route where the manifest has it."""
+    """(combo, --probe option): the first of SYSTEMWIDE_ROWS with the default route,
+    sid-3.15 (else sid-3.14) with --probe uprobe (an LTO build: clones of _PySys_Audit),
+    and the notes-stripped copy of sid-3.14 (else 3.15) with the default route."""
     if MANIFEST_ERROR:
         return [pytest.param(None, None, id="no-manifest")]
     by_name = {r.name: r for r in ROWS}
@@ -175,6 +179,11 @@ def systemwide_params():
     lto = next((by_name[n] for n in ("sid-3.15", "sid-3.14") if n in by_name), None)
     if lto is not None:
         out.append(pytest.param((lto, "uprobe"), "uprobe", id=combo_key((lto, "uprobe"))))
+    # the default route on an LTO build without the marker: uprobe, through the clones
+    bare = next((by_name[n] for n in ("sid-3.14-nonotes", "sid-3.15-nonotes")
+                 if n in by_name), None)
+    if bare is not None:
+        out.append(pytest.param((bare, "uprobe"), None, id=combo_key((bare, "uprobe")) + "-auto"))
     return out
 
 
@@ -598,6 +607,29 @@ def test_command_claim(results, combo, hooked, plain):
         claims.append(cov)
     results.note(combo, coverage=claims[1], complete=claims[1] == "complete")
     assert claims[0] == claims[1], "coverage differs with and without the hook: %s" % claims
+    # Every function holding the audit gate is probed on every row of the matrix, LTO
+    # clones of _PySys_Audit included: both routes are complete everywhere.
+    assert claims[1] == "complete", "%s --probe %s: %s" % (row, route, claims[1])
+
+
+# Events broad.py raises that an LTO build sends through clones of _PySys_Audit (and
+# that the uprobe route once missed on Debian's 3.14/3.15), or through run_mod and the
+# uncaught-exception path.
+BROAD_MUST_RAISE = ("sys.settrace", "sys.setprofile", "sys._current_frames",
+                    "sys.set_asyncgen_hook_firstiter", "sys.set_asyncgen_hook_finalizer",
+                    "sys.addaudithook", "sys._getframe", "exec", "import", "compile",
+                    "sys.excepthook", "open")
+
+
+def test_broad_raises_listed_events(mwl, combo):
+    """The workload really raises them (the hook's own record), so a route that missed
+    them would fail the comparisons."""
+    row, route = combo
+    names = {e[1] for e in mwl.reference(row)["events"]}
+    want = set(BROAD_MUST_RAISE)
+    if tuple(map(int, row.version.split(".")[:2])) >= (3, 10):
+        want.add("sys._current_exceptions")
+    assert want <= names, "%s: broad.py raised none of %s" % (row, sorted(want - names))
 
 
 def test_command_hook_same_run(results, combo, hooked):
@@ -786,8 +818,15 @@ def list_binary(elf, route=None):
                                           "BUILD", "BINARY"], res.stdout
     m = LIST_RX.match(lines[1]) if len(lines) > 1 else None
     assert m, "no row for %s in --list output:\n%s" % (elf, res.stdout.decode())
-    rest = [ln.strip() for ln in lines[2:]]
+    rest = [ln.strip() for ln in lines[2:] if not ln.strip().startswith("clones: ")]
     return m, rest, res
+
+
+def list_clones(res):
+    """The _PySys_Audit clones --list names (its "clones: 0x..., 0x..." line)."""
+    return [int(a, 16) for ln in res.stdout.decode().splitlines()
+            if ln.strip().startswith("clones: ")
+            for a in ln.strip()[len("clones: "):].split(", ")]
 
 
 def test_list(results, mwl, combo, plain):
@@ -807,8 +846,22 @@ def test_list(results, mwl, combo, plain):
     else:
         assert m.group("cov") == "partial" and rest == [claim], \
             "--list: %r %r; attach line: %r" % (m.group("cov"), rest, claim)
-    auto, _, _ = list_binary(row.elf)
+    auto, auto_rest, auto_res = list_binary(row.elf)
     assert auto.group("route") == ("usdt" if row.usdt else "uprobe"), auto.group(0)
+    assert auto.group("cov") == "complete" and not auto_rest, auto_res.stdout.decode()
+    # the clones named are the same whatever the route, and the same with notes or not
+    assert list_clones(auto_res) == list_clones(res), (auto_res.stdout, res.stdout)
+    # -v: every function holding the audit gate with its role, one probe per clone
+    v = run_tool(["--list", "-v", "--probe", route, row.elf], timeout=60)
+    assert v.rc == 0, v.describe()
+    vout = v.stdout.decode()
+    gates = re.findall(r"^  gate     fn (0x[0-9a-f]+) \(gate at 0x[0-9a-f]+\)  (.*)$", vout, re.M)
+    assert [int(a, 16) for a, role in gates if role.startswith("_PySys_Audit clone")] == \
+        list_clones(res), vout
+    assert len(re.findall(r"^  clone    vaddr ", vout, re.M)) == len(list_clones(res)), vout
+    assert {role.split(" (")[0] for _, role in gates} >= {"sys_audit_tstate", "sys.audit builtin"}, \
+        vout
+    assert not [g for g in gates if g[1] == "not probed"], vout
     assert auto.group("ver") == row.version and auto.group("build") == row.build, auto.group(0)
     # The claim depends on the file's bytes alone: a private copy (an inode no other
     # tracer has probes on) gets the same one (see test_second_tracer_sees_same_code).

@@ -142,3 +142,51 @@ def test_verbose_program_time(py):
     assert progs, "no program time line with -v:\n" + res.describe()
     assert set(progs) <= {"uprobe_c", "uprobe_sysaudit", "usdt_audit"}, progs
     assert sum(progs.values()) >= 500, progs
+
+
+# An event name longer than the capture limit (PA_NAME_MAX), one exactly at it, and
+# struct sequences (tuple subclasses) as arguments.
+_NAME_MAX = 128
+_FIDELITY = r"""
+import os, sys
+class U(object):
+    def __del__(self):
+        raise ValueError("unraisable")
+sys.unraisablehook = lambda u: None
+U()
+sys.audit("pyaudit_test.structseq", os.stat("/"), sys.version_info, (1, 2))
+sys.audit("pyaudit_test.L" + "n" * 300, 1)
+sys.audit("pyaudit_test.M" + "m" * (%d - 14), 2)
+""" % _NAME_MAX
+
+
+@pytest.mark.parametrize("combo", combo_params())
+def test_long_name_and_struct_sequences(combo):
+    """A cut event name says so (text `...`, JSON "event_truncated": true); a name of
+    exactly the limit does not; struct sequences show their type name, not tuple."""
+    py, route = combo
+    sel = ["-e", "pyaudit_test.*,sys.unraisablehook", "--probe", route]
+    res = run_tool(["-j"] + sel + ["--", py.exe, "-c", _FIDELITY], timeout=60)
+    assert res.rc == 0, res.describe()
+    events = parse_json_lines(res.stdout, "JSON")
+    check_schema(events, "JSON of %s" % py.id)
+    by = {e["event"][:14]: e for e in events}
+    long_, exact = by["pyaudit_test.L"], by["pyaudit_test.M"]
+    assert long_["event"] == ("pyaudit_test.L" + "n" * 300)[:_NAME_MAX], long_
+    assert long_.get("event_truncated") is True, long_
+    assert long_["args"] == [1] and "arg_names" not in long_, long_
+    assert len(exact["event"]) == _NAME_MAX and "event_truncated" not in exact, exact
+    assert by["sys.unraisablehook"[:14]]["args"][1] == {"type": "UnraisableHookArgs"}, by
+    assert by["pyaudit_test.s"]["args"] == [{"type": "stat_result"}, {"type": "version_info"},
+                                           {"type": "tuple", "value": [1, 2]}], by
+    res = run_tool(sel + ["--", py.exe, "-c", _FIDELITY], timeout=60)
+    assert res.rc == 0, res.describe()
+    lines = res.stdout.decode().splitlines()
+    cut = [ln for ln in lines if "pyaudit_test.L" in ln]
+    assert len(cut) == 1 and cut[0].endswith("] " + ("pyaudit_test.L" + "n" * 300)[:_NAME_MAX]
+                                             + "...(1)"), lines
+    whole = [ln for ln in lines if "pyaudit_test.M" in ln]
+    assert len(whole) == 1 and "..." not in whole[0], whole
+    ss = [ln for ln in lines if "pyaudit_test.structseq" in ln]
+    assert len(ss) == 1 and ss[0].endswith(
+        "(<stat_result object>, <version_info object>, (1, 2))"), ss

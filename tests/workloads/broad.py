@@ -131,6 +131,8 @@ import json  # noqa: E402  (imported in every run: the hooked run needs it for t
 import marshal  # noqa: E402
 import mmap  # noqa: E402
 import pickle  # noqa: E402
+import pkgutil  # noqa: E402,F401  (runpy.run_path imports it lazily)
+import runpy  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import sqlite3  # noqa: E402
@@ -230,6 +232,8 @@ def setup():
     # them now, so that the only import between begin and end is FRESH_MOD and no
     # run depends on whether some other process has written a .pyc meanwhile.
     "x".encode("idna")
+    # Printing an uncaught exception imports traceback (3.13+: and what it needs).
+    _run_uncaught()
     _reset_dir(WORK)
     os.mkdir(MODDIR)
     for name, value in ((FRESH_MOD, 42), (FRESH_MOD + "2", 43)):
@@ -414,11 +418,87 @@ def sec_native():
     os.remove(p)
 
 
+class _Unraisable(object):
+    def __del__(self):
+        raise ValueError("pyaudit: unraisable on purpose")
+
+
+def _quiet_unraisablehook(unraisable):
+    pass
+
+
 def sec_introspect():
     obj = Small(3)
     gc.get_referrers(obj)
     sys._getframe()
     id(None)
+    # sys.unraisablehook's argument is a struct sequence (UnraisableHookArgs): shown
+    # by its type name, like os.stat_result and sys.version_info below.
+    old = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisablehook
+    try:
+        _Unraisable()
+    finally:
+        sys.unraisablehook = old
+    sys.audit("pyaudit_test.structseq", os.stat(WORK), sys.version_info, sys.flags)
+
+
+def _asyncgen_hook(agen):
+    pass
+
+
+def sec_hooks():
+    # Events raised with no format ("sys.settrace", ...): on Debian's 3.14/3.15 they
+    # go through an LTO clone of _PySys_Audit of their own.  Each call leaves the
+    # interpreter as it was.
+    sys.settrace(None)
+    sys.setprofile(None)
+    sys._current_frames()
+    if hasattr(sys, "_current_exceptions"):  # 3.10+
+        sys._current_exceptions()
+    old = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=_asyncgen_hook, finalizer=_asyncgen_hook)
+    sys.set_asyncgen_hooks(*old)
+
+
+def sec_run():
+    # Running a file (runpy: open, compile, exec of the file's code), then code run
+    # through the C API the way the interpreter runs a script or -c (run_mod's
+    # "exec"), whose exception is uncaught and printed (sys.excepthook).
+    path = os.path.join(WORK, "run_me.py")
+    with open(path, "w") as f:
+        f.write("RESULT = sum(range(10))\n")
+    if runpy.run_path(path)["RESULT"] != 45:
+        raise SystemExit("broad.py: run_path")
+    _run_uncaught()
+    os.remove(path)
+
+
+def _run_uncaught():
+    sys.stderr.flush()
+    err = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # the traceback is printed on fd 2
+    try:
+        rc = ctypes.pythonapi.PyRun_SimpleStringFlags(
+            b"raise ValueError('pyaudit: uncaught on purpose')", None)
+    finally:
+        sys.stderr.flush()
+        os.dup2(err, 2)
+        os.close(err)
+        os.close(devnull)
+    if rc != -1:
+        raise SystemExit("broad.py: PyRun_SimpleString returned %r" % rc)
+
+
+def sec_addaudithook():
+    # Last: from here on the process has a hook even in a run "without" one, so
+    # only pyaudit_test.end follows.  (A hook that raises would veto it.)
+    sys.addaudithook(_noop_hook)
+
+
+def _noop_hook(event, args):
+    pass
 
 
 def sec_args():
@@ -430,7 +510,8 @@ SECTIONS = [
     ("files", sec_files), ("shutil", sec_shutil), ("tempfile", sec_tempfile),
     ("glob", sec_glob), ("import", sec_import), ("code", sec_code),
     ("process", sec_process), ("net", sec_net), ("native", sec_native),
-    ("introspect", sec_introspect), ("args", sec_args),
+    ("introspect", sec_introspect), ("hooks", sec_hooks), ("run", sec_run),
+    ("args", sec_args), ("addaudithook", sec_addaudithook),
 ]
 
 
