@@ -39,6 +39,8 @@ const volatile __u32 cfg_have_comm = 0;
 const volatile char cfg_comm[16] = {};
 const volatile __u32 cfg_discover = 0;	/* 1: every process (system-wide); 2: the watched ones (-p) */
 const volatile __u64 cfg_wakeup_bytes = 0; /* wake the reader past this much unread data */
+const volatile __u32 cfg_cgroup_filter = 0; /* --cgroup / --container: consult cgroup_verdicts */
+const volatile __u32 cfg_site = 0;	/* frames of the call site to capture (0: --no-site) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -134,6 +136,17 @@ struct {
 	__type(key, int);
 	__type(value, struct pending);
 } pendings SEC(".maps");
+
+/*
+ * --cgroup / --container: cgroup id -> enum pa_verdict, filled by userspace (every
+ * cgroup that exists at start, then each one at its first sight, PA_REC_CGROUP).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} cgroup_verdicts SEC(".maps");
 
 /* File identities already looked at by userspace (discovery): (dev << 32 ^ ino) -> 1 */
 struct {
@@ -648,6 +661,46 @@ static __always_inline int early_done(struct pt_regs *ctx, __u64 cookie, __u64 p
 }
 
 /*
+ * --cgroup / --container: the verdict on the event's cgroup.  A cgroup the map
+ * lacks is reported once (PA_REC_CGROUP); until userspace decides, a traced
+ * event goes on marked pending and userspace filters it, and -c counts it as
+ * not counted (it cannot be taken back out of a counter).
+ */
+static __always_inline int cgroup_drop(struct pa_event *e, struct scratch *s)
+{
+	__u32 *v = bpf_map_lookup_elem(&cgroup_verdicts, &e->cgroup_id);
+	__u32 pending = PA_VERDICT_PENDING;
+
+	if (v && *v == PA_VERDICT_PASS)
+		return 0;
+	if (v && *v == PA_VERDICT_DROP)
+		return 1;
+	if (!v && !bpf_map_update_elem(&cgroup_verdicts, &e->cgroup_id, &pending, BPF_NOEXIST)) {
+		struct pa_cgroup_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+		if (r) {
+			r->hdr.kind = PA_REC_CGROUP;
+			r->hdr.len = sizeof(*r);
+			r->hdr.ts_ns = 0;
+			r->cgroup_id = e->cgroup_id;
+			r->pid = e->pid;
+			r->_pad = 0;
+			bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+		} else {
+			/* not reported: the next event of the cgroup tries again */
+			bpf_map_delete_elem(&cgroup_verdicts, &e->cgroup_id);
+			count_drop(PA_DROP_RINGBUF);
+		}
+	}
+	if (cfg_count) {
+		count_drop(PA_DROP_CGROUP_PENDING);
+		return 1;
+	}
+	e->flags |= PA_EV_CGROUP_PENDING;
+	return 0;
+}
+
+/*
  * Starts a record in the scratch buffer: header, identity, the filters that
  * need no name.  Returns NULL if the event is filtered out.
  */
@@ -693,10 +746,29 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 	e->uid = uid;
 	e->probe_id = PA_COOKIE_ID(cookie);
 	e->name_hash = 0;
-	e->cgroup_id = 0;
 	e->nargs = 0;
 	e->nargs_total = 0;
 	e->flags = 0;
+	e->frames_off = 0;
+	e->nframes = 0;
+	/* process context: loads through the task pointer as well */
+	e->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	if (cfg_cgroup_filter && cgroup_drop(e, s))
+		return NULL;
+	if (!cfg_count) {
+		struct task_struct *leader = task->group_leader;
+		struct pid *tp = leader->thread_pid;
+		__u32 level = tp->level;
+		int nr = e->pid;
+
+		e->ppid = task->real_parent->tgid;
+		e->start_ns = leader->start_boottime;
+		e->exe_ino = task->mm->exe_file->f_inode->i_ino;
+		/* in a pid namespace (containers): the number the process sees itself under */
+		if (level && level < 32)
+			bpf_probe_read_kernel(&nr, sizeof(nr), &tp->numbers[level].nr);
+		e->nspid = nr;
+	}
 	return s;
 }
 

@@ -25,6 +25,13 @@
  * "nargs": N when N arguments existed but fewer were captured,
  * "format_unsupported": true / "layout_unknown": true with those event flags;
  * route/python/complete come from probe_lookup() and are left out when unknown.
+ * Process context after them: "ppid", "nspid" (null when it is the pid),
+ * "exe", "cgroup" (null when unknown), "container_id" (null on the host or
+ * when unknown); with the call site captured, "site": {"file", "line",
+ * "function"} or null, and with --stack "stack": [frames, innermost first].
+ * Text shows ppid=, ctr= (12 characters of a 64-hex id) and nspid= inside the
+ * brackets, and the site as " at FILE:LINE in FUNCTION" (", from ..." per
+ * further frame).
  * Values: str -> string; int -> number, or {"type": "int", "value": "<decimal>"}
  * beyond int64/uint64, or {"type": "int", "truncated": true, "bits": N} when cut;
  * float -> number, or {"type": "float", "value": "nan"|"inf"|"-inf"};
@@ -56,6 +63,7 @@ struct output_opts {
 	int json;
 	unsigned str_size;	/* -s, to say in JSON where strings were cut */
 	int verbose;
+	unsigned stack;		/* --stack N: the "stack" array (text: the frames after the first) */
 	/* Wall-clock time of an event = ts_ns + mono_to_real_ns (set by the tracer). */
 	int64_t mono_to_real_ns;
 	/* Looks up probe_id; may return NULL. */

@@ -12,7 +12,8 @@ from harness import (BROAD, check_meta, check_schema, combo_params, load_record,
 pytestmark = pytest.mark.usefixtures("tool")
 
 TEXT_RX = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{6}) (?P<comm>[^\[]+)"
-                     r"\[(?P<pid>\d+)/(?P<tid>\d+)\] (?P<event>[^\s(]+)\((?P<args>.*)\)$")
+                     r"\[(?P<pid>\d+)/(?P<tid>\d+)(?P<ctx>(?: [a-z]+=[^ \]]+)*)\] "
+                     r"(?P<event>[^\s(]+)\((?P<args>.*)\)(?: at (?P<site>[^()]*))?$")
 
 
 def run_args_section(workloads, py, opts, hook=False):
@@ -28,7 +29,7 @@ def text_window(lines, where):
     parsed = []
     for n, line in enumerate(lines, 1):
         m = TEXT_RX.match(line)
-        assert m, "%s: line %d is not `HH:MM:SS.ffffff comm[pid/tid] event(args)`: %r" % (
+        assert m, "%s: line %d is not `HH:MM:SS.ffffff comm[pid/tid ctx] event(args) at site`: %r" % (
             where, n, line[:300])
         parsed.append(m)
     pids = {int(m.group("pid")) for m in parsed if m.group("event") == ac.BEGIN}
