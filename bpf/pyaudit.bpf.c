@@ -128,6 +128,8 @@ struct {
 struct pending {
 	__u64 name_ptr;	 /* UTF-8 buffer CPython will pass on: data of a compact ASCII str */
 	__u64 str_obj;	 /* the event name object (non-ASCII names: compare its utf8 buffer) */
+	__u64 tstate;	 /* this thread's PyThreadState (the call site) ... */
+	__u64 ts_mm;	 /* ... in this address space */
 };
 
 struct {
@@ -286,8 +288,7 @@ static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 	case TK_BYTES: {
 		__u64 size = hw(head, L->ob_size);
 
-		return put_bytes(s, off, PA_V_BYTES, 1, obj + L->bytes_data, size, cfg_str_size,
-				 size);
+		return put_bytes(s, off, PA_V_BYTES, 1, obj + L->bytes_data, size, str_limit, size);
 	}
 	case TK_LONG:
 	case TK_BOOL: {
@@ -373,7 +374,7 @@ static __always_inline struct tcache_ent *obj_start(struct scratch *s, __u32 *of
 }
 
 /* An item of a container: never expanded further. */
-__noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
+__noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx, __u32 limit)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
 	struct tcache_ent *ti;
@@ -387,7 +388,7 @@ __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 	ti = obj_start(s, &off, obj, L, head);
 	if (!ti)
 		return off;
-	return obj_leaf(s, off, obj, L, head, ti, cfg_str_size);
+	return obj_leaf(s, off, obj, L, head, ti, limit);
 }
 
 /*
@@ -441,7 +442,7 @@ __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 	start = off;
 	off = put_simple(s, off, tuple ? PA_V_TUPLE : PA_V_LIST, 0, size);
 	for (i = 0; i < PA_MAX_ITEMS && i < n; i++) {
-		next = put_item(s, off, items[i], lidx);
+		next = put_item(s, off, items[i], lidx, cfg_str_size);
 		if (next < 0)
 			break;
 		off = next;
@@ -1322,6 +1323,287 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 	return off;
 }
 
+/* ---- the call site ---------------------------------------------------------- */
+
+/*
+ * Working memory of put_site(): the blocks it reads, and which code objects
+ * this CPU has already described to userspace (by address space, address and
+ * fingerprint), so that a code object's names and line table are read once.
+ */
+#define TS_BLK 192  /* bytes of a PyThreadState read from offset 8: next, frame, tid */
+#define FR_BLK 112  /* bytes of a frame read: code, back, instruction, owner, f_lineno */
+#define CO_BLK 144  /* bytes of a code object read from co_firstlineno & ~7 */
+#define CCACHE 64
+#define SITE_WALK 12 /* frames looked at (shims and incomplete ones are skipped) */
+
+struct ccache_ent {
+	__u64 mm, start, code, fp; /* start: the process's start (a reused mm is another process) */
+};
+
+struct sitebuf {
+	__u64 ts[TS_BLK / 8];
+	__u64 fr[FR_BLK / 8];
+	__u64 co[CO_BLK / 8];
+	__u64 code[PA_MAX_FRAMES], fp[PA_MAX_FRAMES];
+	__u64 filename[PA_MAX_FRAMES], name[PA_MAX_FRAMES], linetable[PA_MAX_FRAMES];
+	__s64 firstlineno[PA_MAX_FRAMES];
+	__u32 n;	/* frames put_frames() wrote */
+	__u32 trunc;
+	struct ccache_ent cc[CCACHE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sitebuf);
+} sitebuf SEC(".maps");
+
+/* A word of a block at a byte offset (8-aligned, below size; else 0). */
+static __always_inline __u64 bw(const __u64 *blk, __u32 off, __u32 size)
+{
+	return off + 8 <= size ? blk[(off >> 3) & 31] : 0;
+}
+
+/* A 32-bit int of a block at a 4-aligned byte offset. */
+static __always_inline __s32 bw32(const __u64 *blk, __u32 off, __u32 size)
+{
+	__u64 w = bw(blk, off & ~7u, size);
+
+	return (__s32)(off & 4 ? w >> 32 : w);
+}
+
+/*
+ * The thread state at ts is this thread's if its thread id says so: reads its
+ * block into sb->ts.  want: the tid, or pthread_self() (= fsbase) for <= 3.10.
+ */
+static __always_inline int ts_is_mine(struct sitebuf *sb, __u64 ts, const struct pa_layout *L,
+				      __u64 want)
+{
+	if (!ts || rd(sb->ts, TS_BLK, ts + 8))
+		return 0;
+	if (L->flags & PA_LAYOUT_TID_PTHREAD)
+		return bw(sb->ts, L->ts_tid - 8, TS_BLK) == want;
+	return (__u32)bw(sb->ts, L->ts_tid - 8, TS_BLK) == (__u32)want;
+}
+
+/*
+ * This thread's PyThreadState: the one found before (task storage), else the
+ * GIL holder (<= 3.11: the thread raising an audit event holds the GIL), else
+ * found in the interpreter's thread list.  Leaves its block in sb->ts.
+ */
+static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_layout *L, __u64 rt,
+					 struct pending *p, __u64 mm, __u64 want)
+{
+	__u64 ts = 0, interp = 0;
+	__u32 i;
+
+	if (p && p->ts_mm == mm && ts_is_mine(sb, p->tstate, L, want))
+		return p->tstate;
+	if (L->rt_tstate) {
+		if (rd(&ts, 8, rt + L->rt_tstate) || !ts_is_mine(sb, ts, L, want))
+			return 0;
+		goto found;
+	}
+	if (rd(&interp, 8, rt + L->rt_interp_head) || !interp ||
+	    rd(&ts, 8, interp + L->is_threads_head))
+		return 0;
+	for (i = 0; i < 8 && ts; i++) {
+		if (ts_is_mine(sb, ts, L, want))
+			goto found;
+		if (rd(&ts, 8, ts + L->ts_next))
+			return 0;
+	}
+	return 0;
+found:
+	if (p) {
+		p->tstate = ts;
+		p->ts_mm = mm;
+	}
+	return ts;
+}
+
+/*
+ * Appends the call site to the record at off: up to cfg_site frames of the
+ * thread's Python stack, innermost first, as sys._getframe() walks it
+ * (C-stack shims and frames not yet started are skipped).  rt: _PyRuntime in
+ * this process.  Returns the new end of the record; sb keeps the frames' code
+ * objects for put_infos().
+ */
+__noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
+{
+	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pa_event *e;
+	struct sitebuf *sb;
+	struct pending *p;
+	__u64 ts, frame, want;
+	__u32 zero = 0, i, n = 0, frames_off, cbase;
+
+	if (!s || off >= PA_REC_MAX || !(L->flags & PA_LAYOUT_SITE))
+		return off;
+	e = (struct pa_event *)s->buf;
+	sb = bpf_map_lookup_elem(&sitebuf, &zero);
+	if (!sb)
+		return off;
+	frames_off = PA_ALIGN8(off);
+	if (frames_off + PA_MAX_FRAMES * sizeof(struct pa_frame) + 8 > PA_REC_MAX)
+		return off;
+	want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? task->thread.fsbase : e->tid;
+	p = bpf_task_storage_get(&pendings, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	ts = find_tstate(sb, L, rt, p, s->mm, want);
+	if (!ts)
+		return off;
+	frame = bw(sb->ts, L->ts_frame - 8, TS_BLK);
+	if ((L->flags & PA_LAYOUT_CFRAME) && frame && rd(&frame, 8, frame + L->cf_current))
+		return off;
+	cbase = L->co_firstlineno & ~7u;
+	for (i = 0; i < SITE_WALK && frame && n < cfg_site && n < PA_MAX_FRAMES; i++) {
+		struct pa_frame *f;
+		__u64 code, back, instr, start;
+		__s64 lasti;
+		__u32 flags = 0, owner = 0;
+
+		/* the layout's fields are loaded where used, not kept on the 512-byte stack */
+		asm volatile("" : "+r"(L));
+		if (rd(sb->fr, FR_BLK, frame))
+			break;
+		code = bw(sb->fr, L->fr_code, FR_BLK) & ~(__u64)L->fr_exec_mask;
+		back = bw(sb->fr, L->fr_back, FR_BLK);
+		if (L->fr_owner) {
+			owner = (bw(sb->fr, L->fr_owner & ~7u, FR_BLK) >> ((L->fr_owner & 7) * 8)) & 0xff;
+			if (L->fr_owner_shim && owner >= L->fr_owner_shim) {
+				frame = back; /* a C-stack / interpreter shim, not Python code */
+				continue;
+			}
+		}
+		if (!code || rd(sb->co, CO_BLK, code + cbase))
+			break;
+		if (L->flags & PA_LAYOUT_IFRAME) {
+			instr = bw(sb->fr, L->fr_instr, FR_BLK);
+			start = code + L->co_code;
+			/* not started yet (an incomplete frame): sys._getframe() skips it too */
+			if (owner != 1 &&
+			    instr < start + 2 * (__u64)(__u32)bw32(sb->co, L->co_firsttraceable - cbase,
+								   CO_BLK)) {
+				frame = back;
+				continue;
+			}
+			lasti = instr >= start ? (__s64)(instr - start) : -1;
+		} else {
+			lasti = bw32(sb->fr, L->fr_instr, FR_BLK);
+			if (L->fr_kind == PA_FK_LASTI_UNITS && lasti >= 0)
+				lasti *= 2;
+			if (L->fr_kind == PA_FK_LASTI_BYTES ? L->fr_trace && bw(sb->fr, L->fr_trace, FR_BLK)
+							    : bw32(sb->fr, L->fr_lineno, FR_BLK) != 0) {
+				/* being traced: the frame's own line number is what Python reports */
+				lasti = bw32(sb->fr, L->fr_lineno, FR_BLK);
+				flags |= PA_FR_LINENO;
+			}
+		}
+		sb->code[n & 7] = code;
+		sb->filename[n & 7] = bw(sb->co, L->co_filename - cbase, CO_BLK);
+		sb->name[n & 7] = bw(sb->co, L->co_name - cbase, CO_BLK);
+		sb->linetable[n & 7] = bw(sb->co, L->co_linetable - cbase, CO_BLK);
+		sb->firstlineno[n & 7] = bw32(sb->co, L->co_firstlineno - cbase, CO_BLK);
+		sb->fp[n & 7] = PA_FRAME_FP(sb->filename[n & 7], sb->name[n & 7], sb->linetable[n & 7],
+					    sb->firstlineno[n & 7]);
+		f = (struct pa_frame *)&s->buf[rec_off(frames_off + n * sizeof(*f))];
+		f->code = code;
+		f->fp = sb->fp[n & 7];
+		f->lasti = lasti < 0 || lasti > 0x7fffffff ? 0xffffffffu : (__u32)lasti;
+		f->flags = flags;
+		f->_pad = 0;
+		n++;
+		frame = back;
+	}
+	sb->n = n;
+	if (!n)
+		return off;
+	e->frames_off = frames_off;
+	e->nframes = n;
+	return frames_off + n * sizeof(struct pa_frame);
+}
+
+/*
+ * After the frames: the filename, name, line table and first line of each
+ * code object this CPU has not described to userspace yet.
+ */
+__noinline int put_infos(struct scratch *s, __u32 off, __u32 lidx)
+{
+	struct pa_event *e;
+	struct sitebuf *sb;
+	__u32 zero = 0, i;
+	int next;
+
+	if (!s || off >= PA_REC_MAX)
+		return off;
+	sb = bpf_map_lookup_elem(&sitebuf, &zero);
+	if (!sb)
+		return off;
+	e = (struct pa_event *)s->buf;
+	for (i = 0; i < PA_MAX_FRAMES && i < sb->n; i++) {
+		struct ccache_ent *ce = &sb->cc[(sb->code[i & 7] >> 4 ^ sb->fp[i & 7]) & (CCACHE - 1)];
+
+		if (ce->mm == s->mm && ce->start == e->start_ns && ce->code == sb->code[i & 7] &&
+		    ce->fp == sb->fp[i & 7])
+			continue;
+		if (!fits(off, 64))
+			break;
+		next = put_item(s, off, sb->filename[i & 7], lidx, 1024);
+		if (next < 0 || val_at(s, off)->kind != PA_V_STR)
+			break;
+		off = next;
+		next = put_item(s, off, sb->name[i & 7], lidx, 256);
+		if (next < 0 || val_at(s, off)->kind != PA_V_STR)
+			break;
+		off = next;
+		next = put_item(s, off, sb->linetable[i & 7], lidx, PA_LINETABLE_MAX);
+		if (next < 0 || val_at(s, off)->kind != PA_V_BYTES || !fits(next, 8))
+			break;
+		sb->trunc = val_at(s, off)->flags & PA_VF_TRUNC;
+		off = put_u64(s, next, PA_V_INT, sb->firstlineno[i & 7]);
+		((struct pa_frame *)&s->buf[rec_off(e->frames_off + i * sizeof(struct pa_frame))])
+			->flags |= PA_FR_INFO;
+		if (!sb->trunc) {
+			ce->mm = s->mm;
+			ce->start = e->start_ns;
+			ce->code = sb->code[i & 7];
+			ce->fp = sb->fp[i & 7];
+		}
+	}
+	return off;
+}
+
+/*
+ * Sends the record, with the call site first in trace mode.  The site reads
+ * from _PyRuntime, whose address in this process the cookie gives, as for
+ * the names (bin_rel()).
+ */
+static __always_inline void rec_finish(struct pt_regs *ctx, __u64 cookie, struct scratch *s,
+				       __u32 off, __u64 token)
+{
+	__u32 id = PA_COOKIE_ID(cookie), page = PA_COOKIE_PAGE(cookie);
+	int next;
+
+	if (cfg_site && id < PA_MAX_PROBES && page != PA_NO_PAGE) {
+		struct pa_probe_cfg *pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
+
+		if (pc->runtime) {
+			next = put_frames(s, off, pc->runtime + (ctx->ip & ~0xfffull) - pc->ro_lo -
+							  ((__u64)page << 12),
+					  PA_COOKIE_LAYOUT(cookie));
+			if (next > 0 && (__u32)next != off) {
+				off = next;
+				next = put_infos(s, off, PA_COOKIE_LAYOUT(cookie));
+				if (next > 0)
+					off = next;
+			}
+		}
+	}
+	rec_submit(s, off, token);
+}
+
 /* ---- probes ----------------------------------------------------------------- */
 
 /*
@@ -1420,7 +1702,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 		if (next > 0)
 			off = next;
 	}
-	rec_submit(s, off, token);
+	rec_finish(ctx, cookie, s, off, token);
 	return 0;
 }
 
@@ -1521,7 +1803,7 @@ int uprobe_sysaudit(struct pt_regs *ctx)
 	next = put_obj_array(s, off, args + 8, nargs - 1, lidx);
 	if (next > 0)
 		off = next;
-	rec_submit(s, off, token);
+	rec_finish(ctx, cookie, s, off, token);
 	return 0;
 }
 
@@ -1544,7 +1826,7 @@ int usdt_audit(struct pt_regs *ctx)
 	next = put_tuple_args(s, off, reg(ctx, PA_COOKIE_R1(cookie)), PA_COOKIE_LAYOUT(cookie));
 	if (next > 0)
 		off = next;
-	rec_submit(s, off, token);
+	rec_finish(ctx, cookie, s, off, token);
 	return 0;
 }
 

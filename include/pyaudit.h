@@ -153,6 +153,8 @@ struct pa_layout {
 	__u32 fr_back;		/* f_back / previous */
 	__u32 fr_instr;		/* f_lasti (int) / prev_instr / instr_ptr */
 	__u32 fr_owner;		/* owner (char), 0: none (PyFrameObject) */
+	__u32 fr_lineno;	/* PyFrameObject.f_lineno (<= 3.10), 0: none */
+	__u32 fr_trace;		/* f_trace: f_lineno is the line when set (3.8, 3.9); 0: f_lineno when not 0 (3.10) */
 	__u32 fr_owner_shim;	/* owner values >= this are C-stack/interpreter shims, 0: none */
 	__u32 fr_exec_mask;	/* low tag bits of f_executable to clear (3.14+: 3) */
 	__u32 co_firstlineno;
@@ -296,8 +298,9 @@ struct pa_frame {
 	__u16 _pad;
 };
 #define PA_FR_INFO	(1u << 0)
+#define PA_FR_LINENO	(1u << 1) /* lasti is the frame's own line number (a traced frame, <= 3.10) */
 #define PA_MAX_FRAMES	8	/* --stack at most */
-#define PA_LINETABLE_MAX 2048	/* bytes of a line table sent with PA_FR_INFO */
+#define PA_LINETABLE_MAX 4096	/* bytes of a line table sent with PA_FR_INFO */
 #define PA_FRAME_FP(filename, name, linetable, firstlineno)                                    \
 	((filename) ^ (((name) << 17) | ((name) >> 47)) ^                                     \
 	 (((linetable) << 34) | ((linetable) >> 30)) ^ (__u64)(__u32)(firstlineno))

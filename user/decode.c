@@ -194,17 +194,16 @@ static int take_frames(const uint8_t *rec, size_t size, size_t off, unsigned n,
 		f->code = pf.code;
 		f->fp = pf.fp;
 		f->lasti = pf.lasti;
+		f->flags = pf.flags;
 		if (!(pf.flags & PA_FR_INFO))
 			continue;
-		f->has_info = true;
 		if ((err = take_value(&c, &f->filename, PA_MAX_NEST)) ||
 		    (err = take_value(&c, &f->name, PA_MAX_NEST)) ||
 		    (err = take_value(&c, &f->linetable, PA_MAX_NEST)) ||
 		    (err = take_value(&c, &f->firstlineno, PA_MAX_NEST)))
 			return err;
-		if (f->filename.kind != PA_V_STR || f->name.kind != PA_V_STR ||
-		    f->linetable.kind != PA_V_BYTES || f->firstlineno.kind != PA_V_INT)
-			return -EINVAL;
+		f->has_info = f->filename.kind == PA_V_STR && f->name.kind == PA_V_STR &&
+			      f->linetable.kind == PA_V_BYTES && f->firstlineno.kind == PA_V_INT;
 	}
 	if (c.off != size)
 		return -EINVAL;

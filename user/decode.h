@@ -21,8 +21,9 @@
  *    together fit in audit_event.pool;
  *  - frames: frames_off == 0 and nframes == 0, or the values end exactly at
  *    frames_off (8-aligned), nframes <= PA_MAX_FRAMES struct pa_frame follow,
- *    then for each frame with PA_FR_INFO a STR filename, a STR name, a BYTES
- *    line table and an INT first line, and nothing after them.
+ *    then for each frame with PA_FR_INFO four values and nothing after them
+ *    (a STR filename, a STR name, a BYTES line table and an INT first line:
+ *    values of other kinds leave the frame without info, has_info false).
  * Unknown bits in pa_event.flags and pa_val.flags are ignored.
  *
  * Payloads are passed on as they are: a NUL inside a PA_V_CSTR (possible with
@@ -55,7 +56,8 @@ struct pa_value {
 struct pa_site_frame {
 	uint64_t code, fp;
 	uint32_t lasti;		/* byte offset of the instruction in the bytecode */
-	bool has_info;		/* PA_FR_INFO: the four values below */
+	unsigned flags;		/* PA_FR_* */
+	bool has_info;		/* PA_FR_INFO, of the right kinds: the four values below */
 	struct pa_value filename, name, linetable, firstlineno;
 };
 

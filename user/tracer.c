@@ -36,6 +36,7 @@
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
 #include "procctx.h"
+#include "site.h"
 #include "pyruntime.h"
 #include "target.h"
 #include "tracer.h"
@@ -89,6 +90,7 @@ struct tracer {
 	struct audit_event ev;
 	struct proc_file files[MAX_FILES];
 	struct procctx *pc;	/* exe, cgroup, container of events */
+	struct site_cache *sites; /* code objects of call sites */
 	char cg_filter[4096];	/* --cgroup, as a path from the cgroup root */
 };
 
@@ -552,8 +554,17 @@ static void context_fill(struct tracer *t, struct audit_event *ev)
 	}
 	ev->cgroup = ci->path;
 	ev->container = ci->path ? ci->container : NULL;
-	ev->site_wanted = false;
+	ev->site_wanted = t->skel->rodata->cfg_site != 0;
 	ev->nsite = 0;
+	if (ev->site_wanted && ev->nframes) {
+		const struct probe_info *pi = attacher__probe_info(t->att, ev->probe_id);
+		unsigned minor = 0;
+
+		if (pi && pi->python && !strncmp(pi->python, "3.", 2))
+			minor = strtoul(pi->python + 2, NULL, 10);
+		if (minor >= 8 && minor <= 15)
+			site_cache__resolve(t->sites, ev, minor);
+	}
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -787,7 +798,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	}
 
 	t->pc = procctx__new();
-	if (!t->pc) {
+	t->sites = site_cache__new();
+	if (!t->pc || !t->sites) {
 		err = -ENOMEM;
 		pa_err("out of memory");
 		goto fail;
@@ -1094,6 +1106,7 @@ void tracer__close(struct tracer *t)
 	ring_buffer__free(t->rb);
 	attacher__free(t->att);
 	procctx__free(t->pc);
+	site_cache__free(t->sites);
 	pyaudit_bpf__destroy(t->skel);
 	output__free(t->out);
 	agg__free(t->agg);
