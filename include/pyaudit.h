@@ -109,6 +109,8 @@ enum pa_reg {
 #define PA_LAYOUT_CFRAME (1u << 3) /* tstate -> _PyCFrame -> current frame (3.11, 3.12) */
 #define PA_LAYOUT_TID_PTHREAD (1u << 4) /* ts_tid is pthread_self() (= fsbase), not the tid */
 #define PA_LAYOUT_IFRAME (1u << 5) /* _PyInterpreterFrame (3.11+): fr_instr is a pointer */
+#define PA_LAYOUT_SITE_BITS                                                                    \
+	(PA_LAYOUT_SITE | PA_LAYOUT_CFRAME | PA_LAYOUT_TID_PTHREAD | PA_LAYOUT_IFRAME)
 
 /* How a frame's instruction position reads (pa_layout.fr_kind). */
 enum pa_frame_kind {
