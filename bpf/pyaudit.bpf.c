@@ -128,8 +128,6 @@ struct {
 struct pending {
 	__u64 name_ptr;	 /* UTF-8 buffer CPython will pass on: data of a compact ASCII str */
 	__u64 str_obj;	 /* the event name object (non-ASCII names: compare its utf8 buffer) */
-	__u64 tstate;	 /* this thread's PyThreadState (the call site) ... */
-	__u64 ts_mm;	 /* ... in this address space */
 };
 
 struct {
@@ -1340,6 +1338,13 @@ struct ccache_ent {
 	__u64 mm, start, code, fp; /* start: the process's start (a reused mm is another process) */
 };
 
+/* A thread's PyThreadState, found before on this CPU (checked again at every use). */
+#define TSCACHE 64
+struct tscache_ent {
+	__u64 mm, tstate;
+	__u32 tid, _pad;
+};
+
 struct sitebuf {
 	__u64 ts[TS_BLK / 8];
 	__u64 fr[FR_BLK / 8];
@@ -1350,6 +1355,7 @@ struct sitebuf {
 	__u32 n;	/* frames put_frames() wrote */
 	__u32 trunc;
 	struct ccache_ent cc[CCACHE];
+	struct tscache_ent tc[TSCACHE];
 };
 
 struct {
@@ -1388,17 +1394,19 @@ static __always_inline int ts_is_mine(struct sitebuf *sb, __u64 ts, const struct
 }
 
 /*
- * This thread's PyThreadState: the one found before (task storage), else the
- * GIL holder (<= 3.11: the thread raising an audit event holds the GIL), else
- * found in the interpreter's thread list.  Leaves its block in sb->ts.
+ * This thread's PyThreadState: the one found before (the CPU's cache, no
+ * helper call), else the GIL holder (<= 3.11: the thread raising an audit
+ * event holds the GIL), else found in the interpreter's thread list.  Leaves
+ * its block in sb->ts.
  */
 static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_layout *L, __u64 rt,
-					 struct pending *p, __u64 mm, __u64 want)
+					 __u32 tid, __u64 mm, __u64 want)
 {
+	struct tscache_ent *p = &sb->tc[tid & (TSCACHE - 1)];
 	__u64 ts = 0, interp = 0;
 	__u32 i;
 
-	if (p && p->ts_mm == mm && ts_is_mine(sb, p->tstate, L, want))
+	if (p->tid == tid && p->mm == mm && ts_is_mine(sb, p->tstate, L, want))
 		return p->tstate;
 	if (L->rt_tstate) {
 		if (rd(&ts, 8, rt + L->rt_tstate) || !ts_is_mine(sb, ts, L, want))
@@ -1416,10 +1424,9 @@ static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_lay
 	}
 	return 0;
 found:
-	if (p) {
-		p->tstate = ts;
-		p->ts_mm = mm;
-	}
+	p->tstate = ts;
+	p->mm = mm;
+	p->tid = tid;
 	return ts;
 }
 
@@ -1436,7 +1443,6 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pa_event *e;
 	struct sitebuf *sb;
-	struct pending *p;
 	__u64 ts, frame, want;
 	__u32 zero = 0, i, n = 0, frames_off, cbase;
 
@@ -1450,8 +1456,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 	if (frames_off + PA_MAX_FRAMES * sizeof(struct pa_frame) + 8 > PA_REC_MAX)
 		return off;
 	want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? task->thread.fsbase : e->tid;
-	p = bpf_task_storage_get(&pendings, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	ts = find_tstate(sb, L, rt, p, s->mm, want);
+	ts = find_tstate(sb, L, rt, e->tid, s->mm, want);
 	if (!ts)
 		return off;
 	frame = bw(sb->ts, L->ts_frame - 8, TS_BLK);
