@@ -751,7 +751,7 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 	e->frames_off = 0;
 	e->nframes = 0;
 	/* process context: loads through the task pointer as well */
-	e->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	e->cgroup_id = !cfg_count || cfg_cgroup_filter ? task->cgroups->dfl_cgrp->kn->id : 0;
 	if (cfg_cgroup_filter && cgroup_drop(e, s))
 		return NULL;
 	if (!cfg_count) {
@@ -1386,8 +1386,10 @@ static __always_inline __s32 bw32(const __u64 *blk, __u32 off, __u32 size)
 static __always_inline int ts_is_mine(struct sitebuf *sb, __u64 ts, const struct pa_layout *L,
 				      __u64 want)
 {
-	if (!ts || rd(sb->ts, TS_BLK, ts + 8))
+	if (!ts || rd(sb->ts, TS_BLK, ts + 8)) {
+		__builtin_memset(sb->ts, 0, 8); /* no next either */
 		return 0;
+	}
 	if (L->flags & PA_LAYOUT_TID_PTHREAD)
 		return bw(sb->ts, L->ts_tid - 8, TS_BLK) == want;
 	return (__u32)bw(sb->ts, L->ts_tid - 8, TS_BLK) == (__u32)want;
@@ -1416,11 +1418,11 @@ static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_lay
 	if (rd(&interp, 8, rt + L->rt_interp_head) || !interp ||
 	    rd(&ts, 8, interp + L->is_threads_head))
 		return 0;
-	for (i = 0; i < 8 && ts; i++) {
+	/* newest thread first; the block read for the check holds next as well */
+	for (i = 0; i < 32 && ts; i++) {
 		if (ts_is_mine(sb, ts, L, want))
 			goto found;
-		if (rd(&ts, 8, ts + L->ts_next))
-			return 0;
+		ts = bw(sb->ts, L->ts_next - 8, TS_BLK);
 	}
 	return 0;
 found:

@@ -208,6 +208,26 @@ static void add_note(char *buf, size_t size, const char *fmt, ...)
 }
 
 /*
+ * Do the call-site fields lie within what the BPF program reads: a thread
+ * state from offset 8 (192 bytes), 112 bytes of a frame, 144 bytes of a code
+ * object from co_firstlineno & ~7?
+ */
+static int site_fits(const struct pa_layout *l)
+{
+	unsigned cb = l->co_firstlineno & ~7u;
+
+#define IN(off, size, lo, len) ((off) + 1 > (lo) && (off) + (size) <= (lo) + (len))
+	return IN(l->ts_next, 8, 8, 192) && IN(l->ts_frame, 8, 8, 192) && IN(l->ts_tid, 8, 8, 192) &&
+	       IN(l->fr_code, 8, 0, 112) && IN(l->fr_back, 8, 0, 112) &&
+	       IN(l->fr_instr, 8, 0, 112) && IN(l->fr_owner, 1, 0, 112) &&
+	       IN(l->fr_lineno, 4, 0, 112) && IN(l->fr_trace, 8, 0, 112) &&
+	       IN(l->co_filename, 8, cb, 144) && IN(l->co_name, 8, cb, 144) &&
+	       IN(l->co_linetable, 8, cb, 144) && IN(l->co_firstlineno, 4, cb, 144) &&
+	       (!l->co_firsttraceable || IN(l->co_firsttraceable, 4, cb, 144));
+#undef IN
+}
+
+/*
  * Cross-checks the table against _Py_DebugOffsets.  Where they disagree the
  * debug offsets win for the fields they describe; a different object header
  * (ob_type) means the table's other fields cannot be trusted at all.
@@ -281,11 +301,7 @@ static void apply_debug_offsets(struct pybin *b, const struct debug_offsets *d)
 	TAKE(co_firstlineno, row->co_firstlineno);
 	TAKE(co_code, row->co_code_adaptive);
 #undef TAKE
-	if (l->fr_instr + 8 > 112 || l->fr_owner >= 112 || l->fr_code + 8 > 112 ||
-	    l->fr_back + 8 > 112 || l->co_filename < l->co_firstlineno ||
-	    l->co_firsttraceable + 4 > l->co_firstlineno + 144 ||
-	    l->co_filename + 8 > l->co_firstlineno + 144 || l->co_name + 8 > l->co_firstlineno + 144 ||
-	    l->co_linetable + 8 > l->co_firstlineno + 144 || (l->ts_tid > l->ts_frame ? l->ts_tid - l->ts_frame : l->ts_frame - l->ts_tid) + 8 > 192)
+	if (!site_fits(l))
 		l->flags &= ~PA_LAYOUT_SITE; /* fields moved beyond what the probe reads: no site */
 	if (diff[0])
 		set_note(b->layout_src, sizeof(b->layout_src), "debug offsets override: %s", diff);
@@ -553,7 +569,7 @@ static void detect_layout(struct elf_file *ef, struct pybin *b, const struct deb
 		apply_debug_offsets(b, d);
 	/* the call site starts from _PyRuntime (exported data in every version) */
 	if (elf_file__find_symbol(ef, "_PyRuntime", ELF_SYM_DYNSYM, &sym) == 0 &&
-	    sym.type == STT_OBJECT && sym.size >= 64)
+	    sym.type == STT_OBJECT && sym.size >= 64 && site_fits(&b->layout))
 		b->runtime_vaddr = sym.value;
 	else
 		b->layout.flags &= ~PA_LAYOUT_SITE;
