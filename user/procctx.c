@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "procctx.h"
 
@@ -38,6 +39,7 @@ struct procctx {
 	struct exe_ent by_ino[EXE_SLOTS]; /* executables by inode alone (pid 0), for exited processes */
 	struct cgroup_info cg[CG_SLOTS];
 	bool cg_used[CG_SLOTS];
+	uint64_t cg_tried[CG_SLOTS]; /* CLOCK_MONOTONIC ns of the last failed resolution */
 	struct exe_ent exe[EXE_SLOTS];
 };
 
@@ -307,11 +309,20 @@ const struct cgroup_info *procctx__cgroup(struct procctx *p, uint64_t id, uint32
 	struct cgroup_info *ci = cg_slot(p, id, &hit);
 	char *path;
 
+	struct timespec now;
+	uint64_t now_ns;
+
 	if (hit && ci->path)
+		return ci;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
+	/* a cgroup that could not be resolved is tried again at most every 100 ms */
+	if (hit && now_ns - p->cg_tried[ci - p->cg] < 100000000ull)
 		return ci;
 	path = pid ? path_from_proc(p, id, pid) : NULL;
 	if (!path)
 		path = path_from_handle(p, id);
+	p->cg_tried[ci - p->cg] = path ? 0 : now_ns;
 	if (hit && !path)
 		return ci; /* still unknown; the entry stays as it is */
 	cg_fill(p, ci, id, path);

@@ -26,6 +26,8 @@ struct code_ent {
 	size_t table_len;
 	bool table_cut; /* the line table was cut: lines past it are unknown */
 	int firstlineno;
+	uint32_t last_lasti; /* the last instruction looked up and its line (a loop's events) */
+	int last_line;
 };
 
 struct site_cache {
@@ -144,6 +146,7 @@ static struct code_ent *learn(struct site_cache *c, const struct audit_event *ev
 		e->table_len = 0;
 	e->firstlineno = first < -0x7fffffff ? -0x7fffffff : first > 0x7fffffff ? 0x7fffffff
 											: (int)first;
+	e->last_lasti = 0xffffffffu; /* none yet */
 	return e;
 }
 
@@ -261,9 +264,14 @@ void site_cache__resolve(struct site_cache *c, struct audit_event *ev, unsigned 
 			line = e->firstlineno;
 		else if (f->flags & PA_FR_LINENO)
 			line = (int)f->lasti;
-		else
+		else if (f->lasti == e->last_lasti)
+			line = e->last_line;
+		else {
 			line = site_addr2line(minor, e->table, e->table_len, e->table_cut,
 					      e->firstlineno, f->lasti);
+			e->last_lasti = f->lasti;
+			e->last_line = line;
+		}
 		ev->site[ev->nsite].file = e->file;
 		ev->site[ev->nsite].function = e->function;
 		ev->site[ev->nsite].line = line;
