@@ -372,6 +372,19 @@ const char *procctx__exe_by_file(struct procctx *p, uint64_t exe_ino, const char
 	return remember_ino(p, exe_ino, path);
 }
 
+/* Does process pid see files as we do (our mount namespace, no chroot)? */
+static bool same_view(uint32_t pid, const char *root, ssize_t rlen)
+{
+	struct stat a, b;
+	char fn[64];
+
+	if (rlen != 1 || root[0] != '/')
+		return false;
+	snprintf(fn, sizeof(fn), "/proc/%u/ns/mnt", pid);
+	return !stat(fn, &a) && !stat("/proc/self/ns/mnt", &b) && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
 const char *procctx__exe(struct procctx *p, uint32_t pid, uint64_t start_ns, uint64_t exe_ino)
 {
 	struct exe_ent *e = &p->exe[mix(((uint64_t)pid << 32) ^ start_ns ^ exe_ino) % EXE_SLOTS];
@@ -397,8 +410,8 @@ const char *procctx__exe(struct procctx *p, uint32_t pid, uint64_t start_ns, uin
 	}
 	free(e->path);
 	e->path = strdup(buf);
-	if (root[0] != '/' || r <= 1)
-		remember_ino(p, exe_ino, buf); /* a path of our own root: valid for others */
+	if (same_view(pid, root, r))
+		remember_ino(p, exe_ino, buf); /* a path of our own view: valid for others */
 	e->pid = pid;
 	e->start_ns = start_ns;
 	e->ino = exe_ino;
