@@ -934,21 +934,24 @@ static __always_inline __u64 wakeup_flags(struct scratch *s)
 		       : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void rec_submit(struct scratch *s, __u32 len, __u64 token)
+static __always_inline int rec_submit(struct scratch *s, __u32 len, __u64 token)
 {
 	struct pa_event *e = (struct pa_event *)s->buf;
 	__u64 n = len;
 
 	if (!rec_owned(s, token))
-		return;
+		return -1;
 	/* fits() keeps every record below PA_REC_MAX - 8 */
 	if (n > PA_REC_MAX - 8)
 		n = PA_REC_MAX - 8;
 	/* keep clang from handing the unclamped copy to the helper */
 	asm volatile("%0 &= 0x3fff" : "+r"(n));
 	e->hdr.len = n;
-	if (bpf_ringbuf_output(&events, s->buf, n, wakeup_flags(s)))
+	if (bpf_ringbuf_output(&events, s->buf, n, wakeup_flags(s))) {
 		count_drop(PA_DROP_RINGBUF);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- reading registers ------------------------------------------------------ */
@@ -1354,6 +1357,8 @@ struct sitebuf {
 	__s64 firstlineno[PA_MAX_FRAMES];
 	__u32 n;	/* frames put_frames() wrote */
 	__u32 trunc;
+	__u32 commit;	/* frames whose code put_infos() described: cached once the record is sent */
+	__u32 _pad;
 	struct ccache_ent cc[CCACHE];
 	struct tscache_ent tc[TSCACHE];
 };
@@ -1525,6 +1530,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 		frame = back;
 	}
 	sb->n = n;
+	sb->commit = 0;
 	if (!n)
 		return off;
 	e->frames_off = frames_off;
@@ -1572,14 +1578,38 @@ __noinline int put_infos(struct scratch *s, __u32 off, __u32 lidx)
 		off = put_u64(s, next, PA_V_INT, sb->firstlineno[i & 7]);
 		((struct pa_frame *)&s->buf[rec_off(e->frames_off + i * sizeof(struct pa_frame))])
 			->flags |= PA_FR_INFO;
-		if (!sb->trunc) {
-			ce->mm = s->mm;
-			ce->start = e->start_ns;
-			ce->code = sb->code[i & 7];
-			ce->fp = sb->fp[i & 7];
-		}
+		if (!sb->trunc)
+			sb->commit |= 1u << i;
 	}
 	return off;
+}
+
+/*
+ * The code objects a sent record described are known to userspace now: kept
+ * in the CPU's cache only then (a record lost to a full ring or to preemption
+ * leaves them to be described again).
+ */
+static __always_inline void infos_sent(struct scratch *s)
+{
+	struct pa_event *e = (struct pa_event *)s->buf;
+	struct sitebuf *sb;
+	__u32 zero = 0, i;
+
+	sb = bpf_map_lookup_elem(&sitebuf, &zero);
+	if (!sb || !sb->commit)
+		return;
+	for (i = 0; i < PA_MAX_FRAMES; i++) {
+		struct ccache_ent *ce;
+
+		if (!(sb->commit & (1u << i)))
+			continue;
+		ce = &sb->cc[(sb->code[i & 7] >> 4 ^ sb->fp[i & 7]) & (CCACHE - 1)];
+		ce->mm = s->mm;
+		ce->start = e->start_ns;
+		ce->code = sb->code[i & 7];
+		ce->fp = sb->fp[i & 7];
+	}
+	sb->commit = 0;
 }
 
 /*
@@ -1608,7 +1638,8 @@ static __always_inline void rec_finish(struct pt_regs *ctx, __u64 cookie, struct
 			}
 		}
 	}
-	rec_submit(s, off, token);
+	if (!rec_submit(s, off, token) && cfg_site)
+		infos_sent(s);
 }
 
 /* ---- probes ----------------------------------------------------------------- */

@@ -244,15 +244,20 @@ int site_addr2line(unsigned minor, const uint8_t *t, size_t len, bool cut, int f
 	return cur < 0 || cur > 0x7fffffff ? -1 : (int)cur;
 }
 
+void site_cache__learn(struct site_cache *c, const struct audit_event *ev)
+{
+	unsigned i;
+
+	for (i = 0; i < ev->nframes && i < PA_MAX_FRAMES; i++)
+		if (ev->frames[i].has_info)
+			learn(c, ev, &ev->frames[i]);
+}
+
 void site_cache__resolve(struct site_cache *c, struct audit_event *ev, unsigned minor)
 {
 	unsigned i;
 
 	ev->nsite = 0;
-	/* first everything the record teaches, then the names of every frame */
-	for (i = 0; i < ev->nframes; i++)
-		if (ev->frames[i].has_info)
-			learn(c, ev, &ev->frames[i]);
 	for (i = 0; i < ev->nframes && i < PA_MAX_FRAMES; i++) {
 		const struct pa_site_frame *f = &ev->frames[i];
 		struct code_ent *e = lookup(c, ev, f);

@@ -21,6 +21,13 @@ struct site_cache *site_cache__new(void); /* NULL, errno set */
 void site_cache__free(struct site_cache *c);
 
 /*
+ * Keeps what the record tells of its frames' code objects.  Called for every
+ * decoded record, also one filtered out afterwards: BPF describes a code
+ * object once per CPU.
+ */
+void site_cache__learn(struct site_cache *c, const struct audit_event *ev);
+
+/*
  * Fills ev->site[] and ev->nsite from ev->frames (minor: the CPython minor
  * version of the probed binary, 8 - 15).  A frame whose code object was never
  * described (its record was lost) ends the resolved frames there.

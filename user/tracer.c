@@ -582,6 +582,8 @@ static int on_record(void *ctx, void *data, size_t size)
 			pa_dbg("dropping a malformed record of %zu bytes", size);
 			return 0;
 		}
+		if (t->ev.nframes)
+			site_cache__learn(t->sites, &t->ev); /* even if filtered out below */
 		if (t->ev.flags & PA_EV_NAME_PENDING) {
 			char name[PA_NAME_MAX * 4 + 1];
 

@@ -98,3 +98,24 @@ def test_site_options_bad():
     check_one_error_line(run_tool(["-c", "--stack", "2", "-d", "1"]), contains=["--stack"])
     check_one_error_line(run_tool(["--no-site", "--stack", "2", "-d", "1"]),
                          contains=["--no-site"])
+
+
+@pytest.mark.parametrize("combo", combo_params())
+def test_site_of_a_code_object_first_seen_in_a_filtered_event(workloads, combo):
+    """BPF describes a code object once per CPU, with the first event it sees there; when
+    userspace filters that event out (a name the kernel had no verdict for yet), what it
+    said of the code object must still be kept for the next event."""
+    py, probe = combo
+    script = workloads.tmpfile("filtered.py")
+    script.write_text("import sys\n"
+                      "def f():\n"
+                      "    sys.audit('ctxdrop.first')\n"
+                      "    sys.audit('ctxkeep.second')\n"
+                      "f()\n")
+    out = workloads.tmpfile("filtered.out")
+    res = run_tool(["-j", "--probe", probe, "-e", "ctxkeep.*", "-o", out, "--", py.exe,
+                    str(script)], timeout=60, cwd=workloads.base)
+    assert res.rc == 0, res.describe()
+    evs = [json.loads(l) for l in out.read_text().splitlines()]
+    assert [e["event"] for e in evs] == ["ctxkeep.second"], evs
+    assert evs[0]["site"] == {"file": str(script), "line": 4, "function": "f"}, evs[0]
