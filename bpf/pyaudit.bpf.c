@@ -750,6 +750,7 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 	e->flags = 0;
 	e->frames_off = 0;
 	e->nframes = 0;
+	e->_pad = 0;
 	/* process context: loads through the task pointer as well */
 	e->cgroup_id = !cfg_count || cfg_cgroup_filter ? task->cgroups->dfl_cgrp->kn->id : 0;
 	if (cfg_cgroup_filter && cgroup_drop(e, s))
