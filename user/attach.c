@@ -296,6 +296,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	snprintf(b->version, sizeof(b->version), "%s", bin->version);
 	b->info.python = b->version;
 	b->info.binary = bin->path;
+	b->info.ino = bin->ino;
 	b->info.complete = res->complete;
 	pid_id = new_probe_id(a, &b->info);
 	if (pid_id < 0)

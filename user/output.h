@@ -54,6 +54,7 @@ struct probe_info {
 	const char *python;	/* "3.11.2" */
 	const char *binary;	/* path of the probed ELF as the tracer opened it */
 	int complete;		/* 1 if the route sees every event of that process */
+	uint64_t ino;		/* the binary's inode (an event's executable, if the same file) */
 };
 
 struct output;

@@ -343,7 +343,8 @@ static const char *remember_ino(struct procctx *p, uint64_t ino, const char *pat
 	return e->path;
 }
 
-const char *procctx__exe_by_file(struct procctx *p, uint64_t exe_ino, const char *hint)
+const char *procctx__exe_by_file(struct procctx *p, uint64_t exe_ino, const char *hint,
+				 uint64_t hint_ino)
 {
 	struct exe_ent *e = &p->by_ino[mix(exe_ino) % EXE_SLOTS];
 	struct stat st;
@@ -362,12 +363,12 @@ const char *procctx__exe_by_file(struct procctx *p, uint64_t exe_ino, const char
 		if (end == hint + 6 || strncmp(end, "/root/", 6))
 			return NULL; /* /proc/PID/map_files/...: no path to show */
 		path = end + 5;
-		/* that process may be gone too: then the same path in our root, if it is that file */
-		if ((stat(hint, &st) || st.st_ino != exe_ino) && (stat(path, &st) || st.st_ino != exe_ino))
+		/* the probed binary itself (its inode when opened), or still that file now */
+		if (hint_ino != exe_ino && (stat(hint, &st) || st.st_ino != exe_ino))
 			return NULL;
 		return path;
 	}
-	if (stat(hint, &st) || st.st_ino != exe_ino)
+	if (hint_ino != exe_ino && (stat(hint, &st) || st.st_ino != exe_ino))
 		return NULL;
 	return remember_ino(p, exe_ino, path);
 }

@@ -46,9 +46,11 @@ const char *procctx__exe(struct procctx *p, uint32_t pid, uint64_t start_ns, uin
 /*
  * For a process gone before it could be looked at: a path known to be the
  * executable inode exe_ino now (one seen for another process, or hint, the
- * probed binary's path; /proc/PID/root/ prefixes stripped).  NULL if none.
+ * probed binary's path, whose inode when the tracer opened it was hint_ino;
+ * /proc/PID/root/ prefixes stripped).  NULL if none.
  */
-const char *procctx__exe_by_file(struct procctx *p, uint64_t exe_ino, const char *hint);
+const char *procctx__exe_by_file(struct procctx *p, uint64_t exe_ino, const char *hint,
+				 uint64_t hint_ino);
 
 /* Calls cb for every cgroup that exists now (depth and count bounded).  Returns 0 or -errno. */
 int procctx__each_cgroup(struct procctx *p, void (*cb)(void *ctx, const struct cgroup_info *ci),

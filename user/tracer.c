@@ -550,7 +550,8 @@ static void context_fill(struct tracer *t, struct audit_event *ev)
 	if (!ev->exe) {
 		const struct probe_info *pi = attacher__probe_info(t->att, ev->probe_id);
 
-		ev->exe = procctx__exe_by_file(t->pc, ev->exe_ino, pi ? pi->binary : NULL);
+		ev->exe = procctx__exe_by_file(t->pc, ev->exe_ino, pi ? pi->binary : NULL,
+					       pi ? pi->ino : 0);
 	}
 	ev->cgroup = ci->path;
 	ev->container = ci->path ? ci->container : NULL;
