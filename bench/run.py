@@ -13,7 +13,9 @@ prologue; bench/getframeloop.py):
              the very places the tool probes (and, for USDT, with the semaphore
              armed, so CPython builds the argument tuple as it does when traced):
              the floor
-  trace      trace mode, arguments decoded, JSON Lines written to a file (default ring)
+  trace      trace mode, arguments decoded, JSON Lines written to a file (default ring),
+             with the Python call site (the default)
+  nosite     the same with --no-site: what the call site costs is the difference
   count      -c: counted in the kernel, no record leaves it
   excluded   -e 'socket.*': the event is filtered out in the kernel
   bpftrace   bpftrace -e 'uprobe:BIN:PySys_Audit { @[str(arg0)] = count(); }',
@@ -101,6 +103,7 @@ def configs(py, elf, route, tmp, loop):
         "none": base,
         "empty": tool + ["--empty-probe", "--"] + base,
         "trace": tool + ["-j", "-o", os.path.join(tmp, "trace.jsonl"), "--"] + base,
+        "nosite": tool + ["-j", "--no-site", "-o", os.path.join(tmp, "trace.jsonl"), "--"] + base,
         "count": tool + ["-c", "-o", os.devnull, "--"] + base,
         "excluded": tool + ["-e", "socket.*", "-o", os.devnull, "--"] + base,
         "bpftrace": ["taskset", "-c", "1", "bpftrace", "-q", "-e",
@@ -148,7 +151,7 @@ def main():
                 try:
                     with open(STATS, "w") as f:
                         f.write("1")
-                    stat_cfgs = ("empty", "trace", "count", "excluded")
+                    stat_cfgs = ("empty", "trace", "nosite", "count", "excluded")
                     v = {k: [] for k in stat_cfgs}
                     for _ in range(STATS_RUNS):  # interleaved, as the wall-clock runs
                         for k in stat_cfgs:

@@ -42,6 +42,8 @@ const volatile __u32 cfg_have_comm = 0;
 const volatile char cfg_comm[16] = {};
 const volatile __u32 cfg_discover = 0;	/* 1: every process (system-wide); 2: the watched ones (-p) */
 const volatile __u64 cfg_wakeup_bytes = 0; /* wake the reader past this much unread data */
+const volatile __u32 cfg_cgroup_filter = 0; /* --cgroup / --container: consult cgroup_verdicts */
+const volatile __u32 cfg_site = 0;	/* frames of the call site to capture (0: --no-site) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -137,6 +139,17 @@ struct {
 	__type(key, int);
 	__type(value, struct pending);
 } pendings SEC(".maps");
+
+/*
+ * --cgroup / --container: cgroup id -> enum pa_verdict, filled by userspace (every
+ * cgroup that exists at start, then each one at its first sight, PA_REC_CGROUP).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} cgroup_verdicts SEC(".maps");
 
 /* File identities already looked at by userspace (discovery): (dev << 32 ^ ino) -> 1 */
 struct {
@@ -285,8 +298,7 @@ static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 	case TK_BYTES: {
 		__u64 size = hw(head, L->ob_size);
 
-		return put_bytes(s, off, PA_V_BYTES, 1, obj + L->bytes_data, size, cfg_str_size,
-				 size);
+		return put_bytes(s, off, PA_V_BYTES, 1, obj + L->bytes_data, size, str_limit, size);
 	}
 	case TK_LONG:
 	case TK_BOOL: {
@@ -372,7 +384,7 @@ static __always_inline struct tcache_ent *obj_start(struct scratch *s, __u32 *of
 }
 
 /* An item of a container: never expanded further. */
-__noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
+__noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx, __u32 limit)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
 	struct tcache_ent *ti;
@@ -386,7 +398,7 @@ __noinline int put_item(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 	ti = obj_start(s, &off, obj, L, head);
 	if (!ti)
 		return off;
-	return obj_leaf(s, off, obj, L, head, ti, cfg_str_size);
+	return obj_leaf(s, off, obj, L, head, ti, limit);
 }
 
 /*
@@ -440,7 +452,7 @@ __noinline int put_obj(struct scratch *s, __u32 off, __u64 obj, __u32 lidx)
 	start = off;
 	off = put_simple(s, off, tuple ? PA_V_TUPLE : PA_V_LIST, 0, size);
 	for (i = 0; i < PA_MAX_ITEMS && i < n; i++) {
-		next = put_item(s, off, items[i], lidx);
+		next = put_item(s, off, items[i], lidx, cfg_str_size);
 		if (next < 0)
 			break;
 		off = next;
@@ -660,6 +672,46 @@ static __always_inline int early_done(struct pt_regs *ctx, __u64 cookie, __u64 p
 }
 
 /*
+ * --cgroup / --container: the verdict on the event's cgroup.  A cgroup the map
+ * lacks is reported once (PA_REC_CGROUP); until userspace decides, a traced
+ * event goes on marked pending and userspace filters it, and -c counts it as
+ * not counted (it cannot be taken back out of a counter).
+ */
+static __always_inline int cgroup_drop(struct pa_event *e, struct scratch *s)
+{
+	__u32 *v = bpf_map_lookup_elem(&cgroup_verdicts, &e->cgroup_id);
+	__u32 pending = PA_VERDICT_PENDING;
+
+	if (v && *v == PA_VERDICT_PASS)
+		return 0;
+	if (v && *v == PA_VERDICT_DROP)
+		return 1;
+	if (!v && !bpf_map_update_elem(&cgroup_verdicts, &e->cgroup_id, &pending, BPF_NOEXIST)) {
+		struct pa_cgroup_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+		if (r) {
+			r->hdr.kind = PA_REC_CGROUP;
+			r->hdr.len = sizeof(*r);
+			r->hdr.ts_ns = 0;
+			r->cgroup_id = e->cgroup_id;
+			r->pid = e->pid;
+			r->_pad = 0;
+			bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+		} else {
+			/* not reported: the next event of the cgroup tries again */
+			bpf_map_delete_elem(&cgroup_verdicts, &e->cgroup_id);
+			count_drop(PA_DROP_RINGBUF);
+		}
+	}
+	if (cfg_count) {
+		count_drop(PA_DROP_CGROUP_PENDING);
+		return 1;
+	}
+	e->flags |= PA_EV_CGROUP_PENDING;
+	return 0;
+}
+
+/*
  * Starts a record in the scratch buffer: header, identity, the filters that
  * need no name.  Returns NULL if the event is filtered out.
  */
@@ -705,10 +757,30 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 	e->uid = uid;
 	e->probe_id = PA_COOKIE_ID(cookie);
 	e->name_hash = 0;
-	e->cgroup_id = 0;
 	e->nargs = 0;
 	e->nargs_total = 0;
 	e->flags = 0;
+	e->frames_off = 0;
+	e->nframes = 0;
+	e->_pad = 0;
+	/* process context: loads through the task pointer as well */
+	e->cgroup_id = !cfg_count || cfg_cgroup_filter ? task->cgroups->dfl_cgrp->kn->id : 0;
+	if (cfg_cgroup_filter && cgroup_drop(e, s))
+		return NULL;
+	if (!cfg_count) {
+		struct task_struct *leader = task->group_leader;
+		struct pid *tp = leader->thread_pid;
+		__u32 level = tp->level;
+		int nr = e->pid;
+
+		e->ppid = task->real_parent->tgid;
+		e->start_ns = leader->start_boottime;
+		e->exe_ino = task->mm->exe_file->f_inode->i_ino;
+		/* in a pid namespace (containers): the number the process sees itself under */
+		if (level && level < 32)
+			bpf_probe_read_kernel(&nr, sizeof(nr), &tp->numbers[level].nr);
+		e->nspid = nr;
+	}
 	return s;
 }
 
@@ -875,21 +947,24 @@ static __always_inline __u64 wakeup_flags(struct scratch *s)
 		       : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void rec_submit(struct scratch *s, __u32 len, __u64 token)
+static __always_inline int rec_submit(struct scratch *s, __u32 len, __u64 token)
 {
 	struct pa_event *e = (struct pa_event *)s->buf;
 	__u64 n = len;
 
 	if (!rec_owned(s, token))
-		return;
+		return -1;
 	/* fits() keeps every record below PA_REC_MAX - 8 */
 	if (n > PA_REC_MAX - 8)
 		n = PA_REC_MAX - 8;
 	/* keep clang from handing the unclamped copy to the helper */
 	asm volatile("%0 &= 0x3fff" : "+r"(n));
 	e->hdr.len = n;
-	if (bpf_ringbuf_output(&events, s->buf, n, wakeup_flags(s)))
+	if (bpf_ringbuf_output(&events, s->buf, n, wakeup_flags(s))) {
 		count_drop(PA_DROP_RINGBUF);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- reading registers ------------------------------------------------------ */
@@ -1262,6 +1337,324 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
 	return off;
 }
 
+/* ---- the call site ---------------------------------------------------------- */
+
+/*
+ * Working memory of put_site(): the blocks it reads, and which code objects
+ * this CPU has already described to userspace (by address space, address and
+ * fingerprint), so that a code object's names and line table are read once.
+ */
+#define TS_BLK 192  /* bytes of a PyThreadState read from offset 8: next, frame, tid */
+#define FR_BLK 112  /* bytes of a frame read: code, back, instruction, owner, f_lineno */
+#define CO_BLK 144  /* bytes of a code object read from co_firstlineno & ~7 */
+#define CCACHE 64
+#define SITE_WALK 12 /* frames looked at (shims and incomplete ones are skipped) */
+
+struct ccache_ent {
+	__u64 mm, start, code, fp; /* start: the process's start (a reused mm is another process) */
+};
+
+/* A thread's PyThreadState, found before on this CPU (checked again at every use). */
+#define TSCACHE 64
+struct tscache_ent {
+	__u64 mm, tstate;
+	__u32 tid, _pad;
+};
+
+struct sitebuf {
+	__u64 ts[TS_BLK / 8];
+	__u64 fr[FR_BLK / 8];
+	__u64 co[CO_BLK / 8];
+	__u64 code[PA_MAX_FRAMES], fp[PA_MAX_FRAMES];
+	__u64 filename[PA_MAX_FRAMES], name[PA_MAX_FRAMES], linetable[PA_MAX_FRAMES];
+	__s64 firstlineno[PA_MAX_FRAMES];
+	__u32 n;	/* frames put_frames() wrote */
+	__u32 trunc;
+	__u32 commit;	/* frames whose code put_infos() described: cached once the record is sent */
+	__u32 _pad;
+	struct ccache_ent cc[CCACHE];
+	struct tscache_ent tc[TSCACHE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sitebuf);
+} sitebuf SEC(".maps");
+
+/* A word of a block at a byte offset (8-aligned, below size; else 0). */
+static __always_inline __u64 bw(const __u64 *blk, __u32 off, __u32 size)
+{
+	return off + 8 <= size ? blk[(off >> 3) & 31] : 0;
+}
+
+/* A 32-bit int of a block at a 4-aligned byte offset. */
+static __always_inline __s32 bw32(const __u64 *blk, __u32 off, __u32 size)
+{
+	__u64 w = bw(blk, off & ~7u, size);
+
+	return (__s32)(off & 4 ? w >> 32 : w);
+}
+
+/*
+ * The thread state at ts is this thread's if its thread id says so: reads its
+ * block into sb->ts.  want: the tid, or pthread_self() (= fsbase) for <= 3.10.
+ */
+static __always_inline int ts_is_mine(struct sitebuf *sb, __u64 ts, const struct pa_layout *L,
+				      __u64 want)
+{
+	if (!ts || rd(sb->ts, TS_BLK, ts + 8)) {
+		__builtin_memset(sb->ts, 0, 8); /* no next either */
+		return 0;
+	}
+	if (L->flags & PA_LAYOUT_TID_PTHREAD)
+		return bw(sb->ts, L->ts_tid - 8, TS_BLK) == want;
+	return (__u32)bw(sb->ts, L->ts_tid - 8, TS_BLK) == (__u32)want;
+}
+
+/*
+ * This thread's PyThreadState: the one found before (the CPU's cache, no
+ * helper call), else the GIL holder (<= 3.11: the thread raising an audit
+ * event holds the GIL), else found in the interpreter's thread list.  Leaves
+ * its block in sb->ts.
+ */
+static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_layout *L, __u64 rt,
+					 __u32 tid, __u64 mm, __u64 want)
+{
+	struct tscache_ent *p = &sb->tc[tid & (TSCACHE - 1)];
+	__u64 ts = 0, interp = 0;
+	__u32 i;
+
+	if (p->tid == tid && p->mm == mm && ts_is_mine(sb, p->tstate, L, want))
+		return p->tstate;
+	if (L->rt_tstate) {
+		if (rd(&ts, 8, rt + L->rt_tstate) || !ts_is_mine(sb, ts, L, want))
+			return 0;
+		goto found;
+	}
+	if (rd(&interp, 8, rt + L->rt_interp_head) || !interp ||
+	    rd(&ts, 8, interp + L->is_threads_head))
+		return 0;
+	/* newest thread first; the block read for the check holds next as well */
+	for (i = 0; i < 32 && ts; i++) {
+		if (ts_is_mine(sb, ts, L, want))
+			goto found;
+		ts = bw(sb->ts, L->ts_next - 8, TS_BLK);
+	}
+	return 0;
+found:
+	p->tstate = ts;
+	p->mm = mm;
+	p->tid = tid;
+	return ts;
+}
+
+/*
+ * Appends the call site to the record at off: up to cfg_site frames of the
+ * thread's Python stack, innermost first, as sys._getframe() walks it
+ * (C-stack shims and frames not yet started are skipped).  rt: _PyRuntime in
+ * this process.  Returns the new end of the record; sb keeps the frames' code
+ * objects for put_infos().
+ */
+__noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
+{
+	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pa_event *e;
+	struct sitebuf *sb;
+	__u64 ts, frame, want;
+	__u32 zero = 0, i, n = 0, frames_off, cbase;
+
+	if (!s || off >= PA_REC_MAX || !(L->flags & PA_LAYOUT_SITE))
+		return off;
+	e = (struct pa_event *)s->buf;
+	sb = bpf_map_lookup_elem(&sitebuf, &zero);
+	if (!sb)
+		return off;
+	frames_off = PA_ALIGN8(off);
+	if (frames_off + PA_MAX_FRAMES * sizeof(struct pa_frame) + 8 > PA_REC_MAX)
+		return off;
+	want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? task->thread.fsbase : e->tid;
+	ts = find_tstate(sb, L, rt, e->tid, s->mm, want);
+	if (!ts)
+		return off;
+	frame = bw(sb->ts, L->ts_frame - 8, TS_BLK);
+	if ((L->flags & PA_LAYOUT_CFRAME) && frame && rd(&frame, 8, frame + L->cf_current))
+		return off;
+	cbase = L->co_firstlineno & ~7u;
+	for (i = 0; i < SITE_WALK && frame && n < cfg_site && n < PA_MAX_FRAMES; i++) {
+		struct pa_frame *f;
+		__u64 code, back, instr, start;
+		__s64 lasti;
+		__u32 flags = 0, owner = 0;
+
+		/* the layout's fields are loaded where used, not kept on the 512-byte stack */
+		asm volatile("" : "+r"(L));
+		if (rd(sb->fr, FR_BLK, frame))
+			break;
+		code = bw(sb->fr, L->fr_code, FR_BLK) & ~(__u64)L->fr_exec_mask;
+		back = bw(sb->fr, L->fr_back, FR_BLK);
+		if (L->fr_owner) {
+			owner = (bw(sb->fr, L->fr_owner & ~7u, FR_BLK) >> ((L->fr_owner & 7) * 8)) & 0xff;
+			if (L->fr_owner_shim && owner >= L->fr_owner_shim) {
+				frame = back; /* a C-stack / interpreter shim, not Python code */
+				continue;
+			}
+		}
+		if (!code || rd(sb->co, CO_BLK, code + cbase))
+			break;
+		if (L->flags & PA_LAYOUT_IFRAME) {
+			instr = bw(sb->fr, L->fr_instr, FR_BLK);
+			start = code + L->co_code;
+			/* not started yet (an incomplete frame): sys._getframe() skips it too */
+			if (owner != 1 &&
+			    instr < start + 2 * (__u64)(__u32)bw32(sb->co, L->co_firsttraceable - cbase,
+								   CO_BLK)) {
+				frame = back;
+				continue;
+			}
+			lasti = instr >= start ? (__s64)(instr - start) : -1;
+		} else {
+			lasti = bw32(sb->fr, L->fr_instr, FR_BLK);
+			if (L->fr_kind == PA_FK_LASTI_UNITS && lasti >= 0)
+				lasti *= 2;
+			if (L->fr_kind == PA_FK_LASTI_BYTES ? L->fr_trace && bw(sb->fr, L->fr_trace, FR_BLK)
+							    : bw32(sb->fr, L->fr_lineno, FR_BLK) != 0) {
+				/* being traced: the frame's own line number is what Python reports */
+				lasti = bw32(sb->fr, L->fr_lineno, FR_BLK);
+				flags |= PA_FR_LINENO;
+			}
+		}
+		sb->code[n & 7] = code;
+		sb->filename[n & 7] = bw(sb->co, L->co_filename - cbase, CO_BLK);
+		sb->name[n & 7] = bw(sb->co, L->co_name - cbase, CO_BLK);
+		sb->linetable[n & 7] = bw(sb->co, L->co_linetable - cbase, CO_BLK);
+		sb->firstlineno[n & 7] = bw32(sb->co, L->co_firstlineno - cbase, CO_BLK);
+		sb->fp[n & 7] = PA_FRAME_FP(sb->filename[n & 7], sb->name[n & 7], sb->linetable[n & 7],
+					    sb->firstlineno[n & 7]);
+		f = (struct pa_frame *)&s->buf[rec_off(frames_off + n * sizeof(*f))];
+		f->code = code;
+		f->fp = sb->fp[n & 7];
+		f->lasti = lasti < 0 || lasti > 0x7fffffff ? 0xffffffffu : (__u32)lasti;
+		f->flags = flags;
+		f->_pad = 0;
+		n++;
+		frame = back;
+	}
+	sb->n = n;
+	sb->commit = 0;
+	if (!n)
+		return off;
+	e->frames_off = frames_off;
+	e->nframes = n;
+	return frames_off + n * sizeof(struct pa_frame);
+}
+
+/*
+ * After the frames: the filename, name, line table and first line of each
+ * code object this CPU has not described to userspace yet.
+ */
+__noinline int put_infos(struct scratch *s, __u32 off, __u32 lidx)
+{
+	struct pa_event *e;
+	struct sitebuf *sb;
+	__u32 zero = 0, i;
+	int next;
+
+	if (!s || off >= PA_REC_MAX)
+		return off;
+	sb = bpf_map_lookup_elem(&sitebuf, &zero);
+	if (!sb)
+		return off;
+	e = (struct pa_event *)s->buf;
+	for (i = 0; i < PA_MAX_FRAMES && i < sb->n; i++) {
+		struct ccache_ent *ce = &sb->cc[(sb->code[i & 7] >> 4 ^ sb->fp[i & 7]) & (CCACHE - 1)];
+
+		if (ce->mm == s->mm && ce->start == e->start_ns && ce->code == sb->code[i & 7] &&
+		    ce->fp == sb->fp[i & 7])
+			continue;
+		if (!fits(off, 64))
+			break;
+		next = put_item(s, off, sb->filename[i & 7], lidx, 1024);
+		if (next < 0 || val_at(s, off)->kind != PA_V_STR)
+			break;
+		off = next;
+		next = put_item(s, off, sb->name[i & 7], lidx, 256);
+		if (next < 0 || val_at(s, off)->kind != PA_V_STR)
+			break;
+		off = next;
+		next = put_item(s, off, sb->linetable[i & 7], lidx, PA_LINETABLE_MAX);
+		if (next < 0 || val_at(s, off)->kind != PA_V_BYTES || !fits(next, 8))
+			break;
+		sb->trunc = val_at(s, off)->flags & PA_VF_TRUNC;
+		off = put_u64(s, next, PA_V_INT, sb->firstlineno[i & 7]);
+		((struct pa_frame *)&s->buf[rec_off(e->frames_off + i * sizeof(struct pa_frame))])
+			->flags |= PA_FR_INFO;
+		if (!sb->trunc)
+			sb->commit |= 1u << i;
+	}
+	return off;
+}
+
+/*
+ * The code objects a sent record described are known to userspace now: kept
+ * in the CPU's cache only then (a record lost to a full ring or to preemption
+ * leaves them to be described again).
+ */
+static __always_inline void infos_sent(struct scratch *s)
+{
+	struct pa_event *e = (struct pa_event *)s->buf;
+	struct sitebuf *sb;
+	__u32 zero = 0, i;
+
+	sb = bpf_map_lookup_elem(&sitebuf, &zero);
+	if (!sb || !sb->commit)
+		return;
+	for (i = 0; i < PA_MAX_FRAMES; i++) {
+		struct ccache_ent *ce;
+
+		if (!(sb->commit & (1u << i)))
+			continue;
+		ce = &sb->cc[(sb->code[i & 7] >> 4 ^ sb->fp[i & 7]) & (CCACHE - 1)];
+		ce->mm = s->mm;
+		ce->start = e->start_ns;
+		ce->code = sb->code[i & 7];
+		ce->fp = sb->fp[i & 7];
+	}
+	sb->commit = 0;
+}
+
+/*
+ * Sends the record, with the call site first in trace mode.  The site reads
+ * from _PyRuntime, whose address in this process the cookie gives, as for
+ * the names (bin_rel()).
+ */
+static __always_inline void rec_finish(struct pt_regs *ctx, __u64 cookie, struct scratch *s,
+				       __u32 off, __u64 token)
+{
+	__u32 id = PA_COOKIE_ID(cookie), page = PA_COOKIE_PAGE(cookie);
+	int next;
+
+	if (cfg_site && id < PA_MAX_PROBES && page != PA_NO_PAGE) {
+		struct pa_probe_cfg *pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
+
+		if (pc->runtime) {
+			next = put_frames(s, off, pc->runtime + (ctx->ip & ~0xfffull) - pc->ro_lo -
+							  ((__u64)page << 12),
+					  PA_COOKIE_LAYOUT(cookie));
+			if (next > 0 && (__u32)next != off) {
+				off = next;
+				next = put_infos(s, off, PA_COOKIE_LAYOUT(cookie));
+				if (next > 0)
+					off = next;
+			}
+		}
+	}
+	if (!rec_submit(s, off, token) && cfg_site)
+		infos_sent(s);
+}
+
 /* ---- probes ----------------------------------------------------------------- */
 
 /*
@@ -1374,7 +1767,7 @@ static __always_inline int emit_c_event(struct pt_regs *ctx, __u64 cookie, __u64
 		if (next > 0)
 			off = next;
 	}
-	rec_submit(s, off, token);
+	rec_finish(ctx, cookie, s, off, token);
 	return 0;
 }
 
@@ -1476,7 +1869,7 @@ int uprobe_sysaudit(struct pt_regs *ctx)
 	next = put_obj_array(s, off, args + 8, nargs - 1, lidx);
 	if (next > 0)
 		off = next;
-	rec_submit(s, off, token);
+	rec_finish(ctx, cookie, s, off, token);
 	return 0;
 }
 
@@ -1499,7 +1892,7 @@ int usdt_audit(struct pt_regs *ctx)
 	next = put_tuple_args(s, off, reg(ctx, PA_COOKIE_R1(cookie)), PA_COOKIE_LAYOUT(cookie));
 	if (next > 0)
 		off = next;
-	rec_submit(s, off, token);
+	rec_finish(ctx, cookie, s, off, token);
 	return 0;
 }
 

@@ -40,6 +40,7 @@ enum pa_rec_kind {
 	PA_REC_NAME = 2,  /* struct pa_name_rec: first sight of an event name (filters, -c) */
 	PA_REC_EXEC = 3,  /* struct pa_exec_rec: a process exec'd (target discovery) */
 	PA_REC_MMAP = 4,  /* struct pa_exec_rec: an executable file was mapped */
+	PA_REC_CGROUP = 5, /* struct pa_cgroup_rec: first sight of a cgroup (--cgroup, --container) */
 };
 
 struct pa_rec_hdr {
@@ -113,6 +114,19 @@ enum pa_reg {
  */
 #define PA_LAYOUT_VALID	 (1u << 0)
 #define PA_LAYOUT_LV_TAG (1u << 1) /* int sign/size in lv_tag (3.12+), not ob_size */
+#define PA_LAYOUT_SITE	 (1u << 2) /* the site fields below are known: call sites are read */
+#define PA_LAYOUT_CFRAME (1u << 3) /* tstate -> _PyCFrame -> current frame (3.11, 3.12) */
+#define PA_LAYOUT_TID_PTHREAD (1u << 4) /* ts_tid is pthread_self() (= fsbase), not the tid */
+#define PA_LAYOUT_IFRAME (1u << 5) /* _PyInterpreterFrame (3.11+): fr_instr is a pointer */
+#define PA_LAYOUT_SITE_BITS                                                                    \
+	(PA_LAYOUT_SITE | PA_LAYOUT_CFRAME | PA_LAYOUT_TID_PTHREAD | PA_LAYOUT_IFRAME)
+
+/* How a frame's instruction position reads (pa_layout.fr_kind). */
+enum pa_frame_kind {
+	PA_FK_LASTI_BYTES = 1, /* PyFrameObject.f_lasti, a byte offset (3.8, 3.9) */
+	PA_FK_LASTI_UNITS = 2, /* PyFrameObject.f_lasti, in 2-byte code units (3.10) */
+	PA_FK_INSTR_PTR = 3,   /* _PyInterpreterFrame prev_instr / instr_ptr (3.11+) */
+};
 
 struct pa_layout {
 	__u32 flags;
@@ -137,6 +151,29 @@ struct pa_layout {
 	__u32 float_val;	/* PyFloatObject.ob_fval */
 	__u32 dict_used;	/* PyDictObject.ma_used */
 	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 (char *, cached UTF-8 or NULL) */
+	/* the call site (PA_LAYOUT_SITE); see docs/design.md */
+	__u32 rt_tstate;	/* _PyRuntime.gilstate.tstate_current (<= 3.11), 0: none */
+	__u32 rt_interp_head;	/* _PyRuntime.interpreters.head */
+	__u32 is_threads_head;	/* PyInterpreterState.threads.head (tstate_head <= 3.10) */
+	__u32 ts_next;		/* PyThreadState.next */
+	__u32 ts_frame;		/* PyThreadState.frame / cframe / current_frame */
+	__u32 ts_tid;		/* PyThreadState.native_thread_id (thread_id <= 3.10) */
+	__u32 cf_current;	/* _PyCFrame.current_frame (PA_LAYOUT_CFRAME) */
+	__u32 fr_kind;		/* enum pa_frame_kind */
+	__u32 fr_code;		/* f_code / f_executable */
+	__u32 fr_back;		/* f_back / previous */
+	__u32 fr_instr;		/* f_lasti (int) / prev_instr / instr_ptr */
+	__u32 fr_owner;		/* owner (char), 0: none (PyFrameObject) */
+	__u32 fr_lineno;	/* PyFrameObject.f_lineno (<= 3.10), 0: none */
+	__u32 fr_trace;		/* f_trace: f_lineno is the line when set (3.8, 3.9); 0: f_lineno when not 0 (3.10) */
+	__u32 fr_owner_shim;	/* owner values >= this are C-stack/interpreter shims, 0: none */
+	__u32 fr_exec_mask;	/* low tag bits of f_executable to clear (3.14+: 3) */
+	__u32 co_firstlineno;
+	__u32 co_filename;
+	__u32 co_name;
+	__u32 co_linetable;	/* co_lnotab (3.8, 3.9) / co_linetable */
+	__u32 co_firsttraceable; /* _co_firsttraceable (3.11+), 0: none */
+	__u32 co_code;		/* co_code_adaptive: the bytecode inside the code object (3.11+) */
 };
 
 /* Python type flags (stable 3.8 - 3.15). */
@@ -154,6 +191,7 @@ struct pa_layout {
 #define PA_EV_FMT_UNSUPPORTED (1u << 2) /* C format had a unit BPF cannot read; args stop there */
 #define PA_EV_LAYOUT_UNKNOWN (1u << 3) /* no object layout for this binary: objects are opaque */
 #define PA_EV_PYLEVEL	    (1u << 4) /* raised by Python code through sys.audit() */
+#define PA_EV_CGROUP_PENDING (1u << 5) /* no cgroup verdict yet (--cgroup, --container): userspace decides */
 
 struct pa_event {
 	struct pa_rec_hdr hdr;	/* kind = PA_REC_EVENT */
@@ -162,12 +200,19 @@ struct pa_event {
 	__u32 uid;
 	__u32 probe_id;		/* PA_COOKIE_ID: which probe point (binary, route) fired */
 	__u64 name_hash;	/* pa_name_hash() of the name value's payload */
-	__u64 cgroup_id;	/* reserved for container identity; 0 for now */
+	__u64 cgroup_id;	/* the thread's cgroup (v2 hierarchy): its kernfs id */
 	char comm[16];
 	__u16 nargs;		/* top-level argument values that follow the name */
 	__u16 nargs_total;	/* top-level arguments the event had (>= nargs) */
 	__u32 flags;		/* PA_EV_* */
-	/* followed by: name value, then nargs argument values */
+	__u32 ppid;		/* the parent's tgid */
+	__u32 nspid;		/* tgid in the process's own pid namespace */
+	__u64 start_ns;		/* the process's start (start_boottime): (pid, start_ns) is one process */
+	__u64 exe_ino;		/* inode of its executable (another after an exec) */
+	__u16 frames_off;	/* offset of the call-site frames (struct pa_frame), 0: none */
+	__u16 nframes;		/* frames there; their code infos (if any) follow them */
+	__u32 _pad;
+	/* followed by: name value, then nargs argument values, then the frames */
 };
 
 /* Value kinds.  Numbers are ABI: never reuse one. */
@@ -234,7 +279,42 @@ struct pa_exec_rec {
 struct pa_probe_cfg {
 	__u64 ro_lo;
 	__u64 ro_hi;
+	__u64 runtime;	/* ELF virtual address of _PyRuntime, 0: unknown (no call site) */
 };
+
+/* --cgroup / --container: a cgroup id the kernel has no verdict for yet. */
+struct pa_cgroup_rec {
+	struct pa_rec_hdr hdr; /* kind = PA_REC_CGROUP */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 _pad;
+};
+
+/*
+ * One Python frame of an event's call site (innermost first), after the
+ * arguments.  code is the code object; fp a fingerprint of it (its filename,
+ * name and line-table pointers and first line, see PA_FRAME_FP) so that a
+ * code object freed and another allocated at its address are told apart;
+ * lasti the byte offset of the current instruction in its bytecode, as
+ * PyCode_Addr2Line takes it.  PA_FR_INFO: the code's filename (str), name
+ * (str), line table (bytes) and first line (int) follow the frames as values,
+ * in frame order: sent at a code object's first sight on a CPU, so userspace
+ * needs no read of the process to name it.
+ */
+struct pa_frame {
+	__u64 code;
+	__u64 fp;
+	__u32 lasti;
+	__u16 flags;	/* PA_FR_* */
+	__u16 _pad;
+};
+#define PA_FR_INFO	(1u << 0)
+#define PA_FR_LINENO	(1u << 1) /* lasti is the frame's own line number (a traced frame, <= 3.10) */
+#define PA_MAX_FRAMES	8	/* --stack at most */
+#define PA_LINETABLE_MAX 4096	/* bytes of a line table sent with PA_FR_INFO */
+#define PA_FRAME_FP(filename, name, linetable, firstlineno)                                    \
+	((filename) ^ (((name) << 17) | ((name) >> 47)) ^                                     \
+	 (((linetable) << 34) | ((linetable) >> 30)) ^ (__u64)(__u32)(firstlineno))
 
 #define PA_NCACHE      128 /* per-CPU name cache entries (power of two) */
 #define PA_NCACHE_NAME 48  /* longest name kept in it */
@@ -267,6 +347,7 @@ enum pa_drop_reason {
 	PA_DROP_COUNT_MAP = 2, /* counts map full: event not counted */
 	PA_ERR_READ = 3,       /* a user-memory read failed (value reported as unreadable) */
 	PA_DROP_PREEMPTED = 4, /* the probe was preempted and its per-CPU buffer reused: event lost */
+	PA_DROP_CGROUP_PENDING = 5, /* -c: event of a cgroup not decided yet (--cgroup, --container) */
 	PA_DROP_NR = 8,
 };
 

@@ -307,6 +307,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	snprintf(b->version, sizeof(b->version), "%s", bin->version);
 	b->info.python = b->version;
 	b->info.binary = bin->path;
+	b->info.ino = bin->ino;
 	b->info.complete = res->complete;
 	pid_id = new_probe_id(a, &b->info);
 	if (pid_id < 0)
@@ -322,6 +323,8 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	if (pid_id < PA_MAX_PROBES) {
 		a->skel->bss->probe_cfg[pid_id].ro_lo = cache_names ? bin->ro_lo : 0;
 		a->skel->bss->probe_cfg[pid_id].ro_hi = cache_names ? bin->ro_hi : 0;
+		/* the call site needs the binary's load address: the same cookie page */
+		a->skel->bss->probe_cfg[pid_id].runtime = cache_names ? bin->runtime_vaddr : 0;
 	}
 
 	for (i = 0; i < npts; i++) {

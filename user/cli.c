@@ -57,6 +57,10 @@ enum {
 	OPT_ROTATE,
 	OPT_TIME_FORMAT,
 	OPT_METRICS,
+	OPT_CGROUP,
+	OPT_CONTAINER,
+	OPT_STACK,
+	OPT_NO_SITE,
 };
 
 static const struct argp_option opts[] = {
@@ -87,6 +91,9 @@ static const struct argp_option opts[] = {
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,
 	  "Serve Prometheus metrics (counted in the kernel) on http://ADDR:PORT/metrics; without "
 	  "-c and -o, nothing else is written", 0 },
+	{ "stack", OPT_STACK, "N", 0,
+	  "Show the N innermost Python frames of each event's call site (default 1, at most 8)", 0 },
+	{ "no-site", OPT_NO_SITE, NULL, 0, "Do not read the Python call site of events", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
 	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
@@ -111,6 +118,10 @@ static const struct argp_option opts[] = {
 	{ NULL, 0, NULL, 0, "Filters (evaluated in the kernel):", 2 },
 	{ "uid", 'u', "UID", 0, "Only events of processes running as UID (a number or a user name)", 2 },
 	{ "comm", OPT_COMM, "NAME", 0, "Only events of threads whose comm is NAME", 2 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only events of processes in cgroup PATH or below it (v2 path, as in the output)", 2 },
+	{ "container", OPT_CONTAINER, "ID|host", 0,
+	  "Only events of the container ID (a prefix will do), or of no container (host)", 2 },
 	{},
 };
 
@@ -474,6 +485,28 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--comm '%s': a comm is 1 to 15 bytes", arg);
 		cfg->comm = arg;
 		break;
+	case OPT_CGROUP:
+		if (arg[0] != '/' || strlen(arg) >= 4096)
+			usage_error("--cgroup '%s': a cgroup path starts with '/'", arg);
+		cfg->cgroup = arg;
+		break;
+	case OPT_CONTAINER: {
+		size_t i, n = strlen(arg);
+
+		if (!n || n > 127)
+			usage_error("--container '%s': an id is 1 to 127 bytes", arg);
+		for (i = 0; i < n; i++)
+			if (arg[i] == '/' || (unsigned char)arg[i] < 0x20)
+				usage_error("--container '%s': not a container id", arg);
+		cfg->container = arg;
+		break;
+	}
+	case OPT_STACK:
+		cfg->stack = need_uint("--stack", arg, 1, PA_MAX_FRAMES);
+		break;
+	case OPT_NO_SITE:
+		cfg->no_site = true;
+		break;
 	case ARGP_KEY_ARG:
 		/* the command: everything from here on, options included, is its own */
 		cfg->command = &state->argv[state->next - 1];
@@ -534,6 +567,10 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			pa_warn("-s has no effect with -c (count mode captures no argument)");
 		if (saw_cumulative && !saw_interval)
 			usage_error("--cumulative goes with -i");
+		if (cfg->no_site && cfg->stack)
+			usage_error("--stack and --no-site exclude each other");
+		if ((cfg->stack || cfg->no_site) && cfg->count)
+			usage_error("--stack and --no-site go with trace mode, not -c");
 		if (cfg->wait && !cfg->npids)
 			usage_error("--wait goes with -p");
 		if (cfg->list && (cfg->count || (cfg->command && cfg->npids)))

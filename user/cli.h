@@ -57,6 +57,11 @@ struct config {
 	bool have_uid;
 	uid_t uid;			/* -u */
 	const char *comm;		/* --comm */
+	const char *cgroup;		/* --cgroup: a cgroup path (its subtree) */
+	const char *container;		/* --container: an id (or a prefix of one), or "host" */
+	/* the call site */
+	unsigned stack;			/* --stack: frames per event; 0 = the default (1) */
+	bool no_site;			/* --no-site */
 };
 
 /*

@@ -19,7 +19,10 @@
 _Static_assert(sizeof(struct pa_rec_hdr) == 16, "abi: pa_rec_hdr");
 _Static_assert(offsetof(struct pa_rec_hdr, len) == 4, "abi: pa_rec_hdr.len");
 _Static_assert(offsetof(struct pa_rec_hdr, ts_ns) == 8, "abi: pa_rec_hdr.ts_ns");
-_Static_assert(sizeof(struct pa_event) == 72, "abi: pa_event");
+_Static_assert(sizeof(struct pa_event) == 104, "abi: pa_event");
+_Static_assert(offsetof(struct pa_event, ppid) == 72, "abi: pa_event.ppid");
+_Static_assert(offsetof(struct pa_event, frames_off) == 96, "abi: pa_event.frames_off");
+_Static_assert(sizeof(struct pa_frame) == 24, "abi: pa_frame");
 _Static_assert(offsetof(struct pa_event, pid) == 16, "abi: pa_event.pid");
 _Static_assert(offsetof(struct pa_event, probe_id) == 28, "abi: pa_event.probe_id");
 _Static_assert(offsetof(struct pa_event, name_hash) == 32, "abi: pa_event.name_hash");
@@ -173,6 +176,41 @@ static int take_value(struct cursor *c, struct pa_value *out, unsigned depth)
 	return 0;
 }
 
+/* The call-site frames at off, and the code infos after them (see decode.h). */
+static int take_frames(const uint8_t *rec, size_t size, size_t off, unsigned n,
+		       struct audit_event *ev)
+{
+	struct cursor c = { .rec = rec, .size = size, .ev = ev };
+	unsigned i;
+	int err;
+
+	c.off = off + (size_t)n * sizeof(struct pa_frame);
+	for (i = 0; i < n; i++) {
+		struct pa_site_frame *f = &ev->frames[i];
+		struct pa_frame pf;
+
+		memcpy(&pf, rec + off + i * sizeof(pf), sizeof(pf));
+		memset(f, 0, sizeof(*f));
+		f->code = pf.code;
+		f->fp = pf.fp;
+		f->lasti = pf.lasti;
+		f->flags = pf.flags;
+		if (!(pf.flags & PA_FR_INFO))
+			continue;
+		if ((err = take_value(&c, &f->filename, PA_MAX_NEST)) ||
+		    (err = take_value(&c, &f->name, PA_MAX_NEST)) ||
+		    (err = take_value(&c, &f->linetable, PA_MAX_NEST)) ||
+		    (err = take_value(&c, &f->firstlineno, PA_MAX_NEST)))
+			return err;
+		f->has_info = f->filename.kind == PA_V_STR && f->name.kind == PA_V_STR &&
+			      f->linetable.kind == PA_V_BYTES && f->firstlineno.kind == PA_V_INT;
+	}
+	if (c.off != size)
+		return -EINVAL;
+	ev->nframes = n;
+	return 0;
+}
+
 int decode_event(const void *rec, size_t size, struct audit_event *ev)
 {
 	struct pa_event e;
@@ -187,7 +225,18 @@ int decode_event(const void *rec, size_t size, struct audit_event *ev)
 	    e.nargs > e.nargs_total)
 		return -EINVAL;
 
+	if (e.frames_off ? (e.frames_off < sizeof(e) || e.frames_off % 8 || e.frames_off > size ||
+			    e.nframes > PA_MAX_FRAMES ||
+			    (size - e.frames_off) < e.nframes * sizeof(struct pa_frame))
+			 : e.nframes != 0)
+		return -EINVAL;
 	ev->ts_ns = e.hdr.ts_ns;
+	ev->cgroup_id = e.cgroup_id;
+	ev->ppid = e.ppid;
+	ev->nspid = e.nspid;
+	ev->start_ns = e.start_ns;
+	ev->exe_ino = e.exe_ino;
+	ev->nframes = 0;
 	ev->pid = e.pid;
 	ev->tid = e.tid;
 	ev->uid = e.uid;
@@ -201,6 +250,8 @@ int decode_event(const void *rec, size_t size, struct audit_event *ev)
 	ev->npool = 0;
 
 	c.off = sizeof(e);
+	if (e.frames_off)
+		c.size = e.frames_off; /* the values end where the frames start */
 	err = take_value(&c, &ev->name, PA_MAX_NEST);
 	if (err)
 		return err;
@@ -211,9 +262,14 @@ int decode_event(const void *rec, size_t size, struct audit_event *ev)
 		if (err)
 			return err;
 	}
-	if (c.off != size)
+	if (c.off != c.size)
 		return -EINVAL; /* bytes after the last value */
 	ev->nargs = e.nargs;
+	if (e.frames_off) {
+		err = take_frames(rec, size, e.frames_off, e.nframes, ev);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 

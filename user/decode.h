@@ -18,7 +18,12 @@
  *    WSTR len a multiple of 4; OTHER len <= PA_TYPE_NAME_MAX; CSTR any len;
  *  - TUPLE/LIST: aux <= PA_MAX_ITEMS items follow, aux <= full; an item may be
  *    a container itself (one more level), an item of that may not; all items
- *    together fit in audit_event.pool.
+ *    together fit in audit_event.pool;
+ *  - frames: frames_off == 0 and nframes == 0, or the values end exactly at
+ *    frames_off (8-aligned), nframes <= PA_MAX_FRAMES struct pa_frame follow,
+ *    then for each frame with PA_FR_INFO four values and nothing after them
+ *    (a STR filename, a STR name, a BYTES line table and an INT first line:
+ *    values of other kinds leave the frame without info, has_info false).
  * Unknown bits in pa_event.flags and pa_val.flags are ignored.
  *
  * Payloads are passed on as they are: a NUL inside a PA_V_CSTR (possible with
@@ -47,10 +52,24 @@ struct pa_value {
 	struct pa_value *items; /* into audit_event.pool */
 };
 
+/* One frame of the call site (struct pa_frame), with its code info if sent. */
+struct pa_site_frame {
+	uint64_t code, fp;
+	uint32_t lasti;		/* byte offset of the instruction in the bytecode */
+	unsigned flags;		/* PA_FR_* */
+	bool has_info;		/* PA_FR_INFO, of the right kinds: the four values below */
+	struct pa_value filename, name, linetable, firstlineno;
+};
+
 struct audit_event {
 	uint64_t ts_ns;		/* CLOCK_MONOTONIC */
 	uint32_t pid, tid, uid, probe_id;
 	uint64_t name_hash;
+	uint64_t cgroup_id;
+	uint32_t ppid, nspid;
+	uint64_t start_ns, exe_ino;
+	unsigned nframes;
+	struct pa_site_frame frames[PA_MAX_FRAMES];
 	char comm[17];		/* NUL-terminated */
 	uint32_t flags;		/* PA_EV_* */
 	struct pa_value name;
@@ -59,6 +78,17 @@ struct audit_event {
 	struct pa_value args[PA_MAX_ARGS];
 	struct pa_value pool[PA_MAX_ARGS * PA_MAX_ITEMS];
 	unsigned npool;
+	/*
+	 * Filled by the tracer after decoding, for the renderers (NULL: unknown,
+	 * or not asked for).  container is "" on the host.
+	 */
+	const char *exe, *cgroup, *container;
+	bool site_wanted;	/* the site was captured: "site" is null when nsite == 0 */
+	unsigned nsite;		/* resolved frames of the call site, innermost first */
+	struct {
+		const char *file, *function; /* UTF-8 (may be invalid: renderers escape) */
+		int line;	/* -1: none (an instruction without a line) */
+	} site[PA_MAX_FRAMES];
 };
 
 /*

@@ -296,6 +296,7 @@ static const struct {
 	{ -1, "undecodable" },
 	{ PA_DROP_COUNT_MAP, "counts_map_full" },
 	{ PA_DROP_NAME_MAP, "names_map_full" },
+	{ PA_DROP_CGROUP_PENDING, "cgroup_pending" },
 };
 
 int metrics__write(struct metrics *m, FILE *f, bool om)
@@ -320,13 +321,14 @@ int metrics__write(struct metrics *m, FILE *f, bool om)
 	}
 	family(f, om, "pyaudit_dropped_events_total", "counter",
 	       "Events lost (ring_buffer_full, preempted, undecodable: not written) or not "
-	       "counted (counts_map_full), or whose name the kernel could not keep "
+	       "counted (counts_map_full; cgroup_pending: a cgroup not yet decided for "
+	       "--cgroup/--container), or whose name the kernel could not keep "
 	       "(names_map_full), by cause.");
 	for (i = 0; i < sizeof(drop_causes) / sizeof(drop_causes[0]); i++) {
 		int r = drop_causes[i].reason;
 
 		v = r < 0 ? (o->bad_records ? *o->bad_records : 0) : o->drops ? o->drops[r] : 0;
-		if (r != PA_DROP_COUNT_MAP && r != PA_DROP_NAME_MAP)
+		if (r != PA_DROP_COUNT_MAP && r != PA_DROP_NAME_MAP && r != PA_DROP_CGROUP_PENDING)
 			lost += v;
 		fprintf(f, "pyaudit_dropped_events_total{cause=\"%s\"} %llu\n", drop_causes[i].cause,
 			(unsigned long long)v);

@@ -282,6 +282,63 @@ static void json_ts(struct json_out *j, int64_t ns)
 	jsonw_raw(j->w, buf);
 }
 
+static void json_cstr_or_null(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_key(w, key);
+	if (s)
+		jsonw_string(w, s, strlen(s));
+	else
+		jsonw_null(w);
+}
+
+static void json_frame(struct jsonw *w, const struct audit_event *ev, unsigned i)
+{
+	jsonw_start_object(w);
+	json_cstr_or_null(w, "file", ev->site[i].file);
+	jsonw_key(w, "line");
+	if (ev->site[i].line >= 0)
+		jsonw_int(w, ev->site[i].line);
+	else
+		jsonw_null(w);
+	json_cstr_or_null(w, "function", ev->site[i].function);
+	jsonw_end_object(w);
+}
+
+/* Who raised the event: process context, and the Python call site. */
+static void json_context(struct json_out *j, const struct audit_event *ev)
+{
+	struct jsonw *w = j->w;
+	unsigned i;
+
+	if (!ev->ppid)
+		return; /* a record without context (every process has a parent) */
+	jsonw_key(w, "ppid");
+	jsonw_uint(w, ev->ppid);
+	jsonw_key(w, "nspid");
+	if (ev->nspid && ev->nspid != ev->pid)
+		jsonw_uint(w, ev->nspid);
+	else
+		jsonw_null(w);
+	json_cstr_or_null(w, "exe", ev->exe);
+	json_cstr_or_null(w, "cgroup", ev->cgroup);
+	json_cstr_or_null(w, "container_id",
+			  ev->container && ev->container[0] ? ev->container : NULL);
+	if (!ev->site_wanted)
+		return;
+	jsonw_key(w, "site");
+	if (ev->nsite)
+		json_frame(w, ev, 0);
+	else
+		jsonw_null(w);
+	if (j->opts.stack) {
+		jsonw_key(w, "stack");
+		jsonw_start_array(w);
+		for (i = 0; i < ev->nsite && i < j->opts.stack; i++)
+			json_frame(w, ev, i);
+		jsonw_end_array(w);
+	}
+}
+
 int json_out__event(struct json_out *j, const struct audit_event *ev)
 {
 	struct jsonw *w = j->w;
@@ -368,6 +425,7 @@ int json_out__event(struct json_out *j, const struct audit_event *ev)
 		jsonw_key(w, "complete");
 		jsonw_bool(w, probe->complete);
 	}
+	json_context(j, ev);
 	jsonw_end_object(w);
 	jsonw_end_line(w);
 	return 0;

@@ -377,6 +377,25 @@ static void text_time(struct output *o, const struct audit_event *ev)
 	putc_unlocked(' ', o->opts.f);
 }
 
+/* Inside the brackets: " ppid=N", " ctr=ID" (12 characters of a long id), " nspid=N". */
+static void text_context(FILE *f, const struct audit_event *ev)
+{
+	if (!ev->ppid)
+		return; /* a record without context (every process has a parent) */
+	fputs_unlocked(" ppid=", f);
+	put_u64(f, ev->ppid, false, 1);
+	if (ev->container && ev->container[0]) {
+		size_t n = strlen(ev->container);
+
+		fputs_unlocked(" ctr=", f);
+		escape_text(f, ev->container, n == 64 ? 12 : n, 0);
+	}
+	if (ev->nspid && ev->nspid != ev->pid) {
+		fputs_unlocked(" nspid=", f);
+		put_u64(f, ev->nspid, false, 1);
+	}
+}
+
 static void text_event(struct output *o, const struct audit_event *ev)
 {
 	FILE *f = o->opts.f;
@@ -390,6 +409,7 @@ static void text_event(struct output *o, const struct audit_event *ev)
 	put_u64(f, ev->pid, false, 1);
 	putc_unlocked('/', f);
 	put_u64(f, ev->tid, false, 1);
+	text_context(f, ev);
 	fputs_unlocked("] ", f);
 	text_name(f, &ev->name);
 	if (value_truncated(&ev->name)) /* longer than PA_NAME_MAX: marked like a value */
@@ -409,7 +429,21 @@ static void text_event(struct output *o, const struct audit_event *ev)
 	}
 	if ((ev->flags & (PA_EV_ARGS_TRUNC | PA_EV_FMT_UNSUPPORTED)) || ev->nargs < ev->nargs_total)
 		fputs_unlocked(ev->nargs ? ", ..." : "...", f);
-	fputs_unlocked(")\n", f);
+	putc_unlocked(')', f);
+	for (i = 0; i < ev->nsite && i < (o->opts.stack ? o->opts.stack : 1); i++) {
+		fputs_unlocked(i ? ", from " : " at ", f);
+		escape_text(f, ev->site[i].file ? ev->site[i].file : "?",
+			    strlen(ev->site[i].file ? ev->site[i].file : "?"), 0);
+		putc_unlocked(':', f);
+		if (ev->site[i].line >= 0)
+			put_u64(f, ev->site[i].line, false, 1);
+		else
+			putc_unlocked('?', f);
+		fputs_unlocked(" in ", f);
+		escape_text(f, ev->site[i].function ? ev->site[i].function : "?",
+			    strlen(ev->site[i].function ? ev->site[i].function : "?"), 0);
+	}
+	putc_unlocked('\n', f);
 }
 
 int output__event(struct output *o, const struct audit_event *ev)

@@ -25,6 +25,13 @@
  * "nargs": N when N arguments existed but fewer were captured,
  * "format_unsupported": true / "layout_unknown": true with those event flags;
  * route/python/complete come from probe_lookup() and are left out when unknown.
+ * Process context after them: "ppid", "nspid" (null when it is the pid),
+ * "exe", "cgroup" (null when unknown), "container_id" (null on the host or
+ * when unknown); with the call site captured, "site": {"file", "line",
+ * "function"} or null, and with --stack "stack": [frames, innermost first].
+ * Text shows ppid=, ctr= (12 characters of a 64-hex id) and nspid= inside the
+ * brackets, and the site as " at FILE:LINE in FUNCTION" (", from ..." per
+ * further frame).
  * Values: str -> string; int -> number, or {"type": "int", "value": "<decimal>"}
  * beyond int64/uint64, or {"type": "int", "truncated": true, "bits": N} when cut;
  * float -> number, or {"type": "float", "value": "nan"|"inf"|"-inf"};
@@ -51,6 +58,7 @@ struct probe_info {
 	const char *python;	/* "3.11.2" */
 	const char *binary;	/* path of the probed ELF as the tracer opened it */
 	int complete;		/* 1 if the route sees every event of that process */
+	uint64_t ino;		/* the binary's inode (an event's executable, if the same file) */
 };
 
 struct output;
@@ -64,6 +72,7 @@ struct output_opts {
 	 * 1 = epoch seconds in both; 2 = RFC 3339, local time with its offset, as a
 	 * string in JSON: "2026-12-06T10:45:11.123456+01:00". */
 	int time_format;
+	unsigned stack;		/* --stack N: the "stack" array (text: the frames after the first) */
 	/* Wall-clock time of an event = ts_ns + mono_to_real_ns (set by the tracer). */
 	int64_t mono_to_real_ns;
 	/* Looks up probe_id; may return NULL. */

@@ -42,27 +42,62 @@
 	.long_size = 16, .long_digits = 24, .float_val = 16, .dict_used = 16
 
 /*
+ * The call site (docs/cpython-audit-internals.md section 6): where the thread
+ * state, its current frame, the frame's code and instruction, and the code's
+ * names and line table are.  3.8 - 3.10: PyFrameObject; 3.11, 3.12: through
+ * the _PyCFrame; 3.13+: tstate->current_frame (and _Py_DebugOffsets).
+ */
+#define SITE_FRAMEOBJ(tstate_current, lasti, kind, trace)                                      \
+	.rt_tstate = tstate_current, .rt_interp_head = 32, .is_threads_head = 8, .ts_next = 8,  \
+	.ts_frame = 24, .ts_tid = 176, .fr_kind = kind, .fr_code = 32, .fr_back = 24,          \
+	.fr_instr = lasti, .fr_lineno = lasti + 4, .fr_trace = trace, .co_firstlineno = 40,    \
+	.co_filename = 104, .co_name = 112, .co_linetable = 120
+#define SITE_IFRAME(firstlineno, firsttraceable, adaptive)                                     \
+	.ts_next = 8, .fr_kind = PA_FK_INSTR_PTR, .fr_instr = 56, .co_firstlineno = firstlineno,  \
+	.co_filename = 112, .co_name = 120, .co_linetable = 136,                               \
+	.co_firsttraceable = firsttraceable, .co_code = adaptive
+#define SITE_FLAGS (PA_LAYOUT_VALID | PA_LAYOUT_SITE)
+
+/*
  * Default x86-64 builds, indexed by minor version.  3.12 dropped wstr from
  * str (ASCII data 48 -> 40, compact 72 -> 56) and moved int sign/size into
  * lv_tag; 3.14 added ob_hash to tuples (items 24 -> 32).
  */
 static const struct pa_layout layout_table[] = {
-	[8] = { PA_LAYOUT_VALID, LAYOUT_COMMON, .str_ascii_data = 48, .str_compact_data = 72,
-		.str_any_data = 72, .tuple_items = 24 },
-	[9] = { PA_LAYOUT_VALID, LAYOUT_COMMON, .str_ascii_data = 48, .str_compact_data = 72,
-		.str_any_data = 72, .tuple_items = 24 },
-	[10] = { PA_LAYOUT_VALID, LAYOUT_COMMON, .str_ascii_data = 48, .str_compact_data = 72,
-		 .str_any_data = 72, .tuple_items = 24 },
-	[11] = { PA_LAYOUT_VALID, LAYOUT_COMMON, .str_ascii_data = 48, .str_compact_data = 72,
-		 .str_any_data = 72, .tuple_items = 24 },
-	[12] = { PA_LAYOUT_VALID | PA_LAYOUT_LV_TAG, LAYOUT_COMMON, .str_ascii_data = 40,
-		 .str_compact_data = 56, .str_any_data = 56, .tuple_items = 24 },
-	[13] = { PA_LAYOUT_VALID | PA_LAYOUT_LV_TAG, LAYOUT_COMMON, .str_ascii_data = 40,
-		 .str_compact_data = 56, .str_any_data = 56, .tuple_items = 24 },
-	[14] = { PA_LAYOUT_VALID | PA_LAYOUT_LV_TAG, LAYOUT_COMMON, .str_ascii_data = 40,
-		 .str_compact_data = 56, .str_any_data = 56, .tuple_items = 32 },
-	[15] = { PA_LAYOUT_VALID | PA_LAYOUT_LV_TAG, LAYOUT_COMMON, .str_ascii_data = 40,
-		 .str_compact_data = 56, .str_any_data = 56, .tuple_items = 32 },
+	[8] = { SITE_FLAGS | PA_LAYOUT_TID_PTHREAD, LAYOUT_COMMON, .str_ascii_data = 48,
+		.str_compact_data = 72, .str_any_data = 72, .tuple_items = 24,
+		SITE_FRAMEOBJ(1368, 104, PA_FK_LASTI_BYTES, 80) },
+	[9] = { SITE_FLAGS | PA_LAYOUT_TID_PTHREAD, LAYOUT_COMMON, .str_ascii_data = 48,
+		.str_compact_data = 72, .str_any_data = 72, .tuple_items = 24,
+		SITE_FRAMEOBJ(568, 104, PA_FK_LASTI_BYTES, 80) },
+	[10] = { SITE_FLAGS | PA_LAYOUT_TID_PTHREAD, LAYOUT_COMMON, .str_ascii_data = 48,
+		 .str_compact_data = 72, .str_any_data = 72, .tuple_items = 24,
+		 SITE_FRAMEOBJ(568, 96, PA_FK_LASTI_UNITS, 0) },
+	[11] = { SITE_FLAGS | PA_LAYOUT_CFRAME | PA_LAYOUT_IFRAME, LAYOUT_COMMON,
+		 .str_ascii_data = 48, .str_compact_data = 72, .str_any_data = 72, .tuple_items = 24,
+		 .rt_tstate = 576, .rt_interp_head = 40, .is_threads_head = 16, .ts_frame = 56,
+		 .cf_current = 8, .ts_tid = 160, .fr_code = 32, .fr_back = 48, .fr_owner = 69,
+		 SITE_IFRAME(72, 168, 184) },
+	[12] = { SITE_FLAGS | PA_LAYOUT_LV_TAG | PA_LAYOUT_CFRAME | PA_LAYOUT_IFRAME, LAYOUT_COMMON,
+		 .str_ascii_data = 40, .str_compact_data = 56, .str_any_data = 56, .tuple_items = 24,
+		 .rt_interp_head = 40, .is_threads_head = 72, .ts_frame = 56, .cf_current = 0,
+		 .ts_tid = 144, .fr_code = 0, .fr_back = 8, .fr_owner = 70, .fr_owner_shim = 3,
+		 SITE_IFRAME(68, 176, 192) },
+	[13] = { SITE_FLAGS | PA_LAYOUT_LV_TAG | PA_LAYOUT_IFRAME, LAYOUT_COMMON,
+		 .str_ascii_data = 40, .str_compact_data = 56, .str_any_data = 56, .tuple_items = 24,
+		 .rt_interp_head = 632, .is_threads_head = 7344, .ts_frame = 72, .ts_tid = 160,
+		 .fr_code = 0, .fr_back = 8, .fr_owner = 70, .fr_owner_shim = 3,
+		 SITE_IFRAME(68, 184, 200) },
+	[14] = { SITE_FLAGS | PA_LAYOUT_LV_TAG | PA_LAYOUT_IFRAME, LAYOUT_COMMON,
+		 .str_ascii_data = 40, .str_compact_data = 56, .str_any_data = 56, .tuple_items = 32,
+		 .rt_interp_head = 808, .is_threads_head = 7344, .ts_frame = 72, .ts_tid = 160,
+		 .fr_code = 0, .fr_back = 8, .fr_owner = 74, .fr_owner_shim = 3, .fr_exec_mask = 3,
+		 SITE_IFRAME(68, 192, 208) },
+	[15] = { SITE_FLAGS | PA_LAYOUT_LV_TAG | PA_LAYOUT_IFRAME, LAYOUT_COMMON,
+		 .str_ascii_data = 40, .str_compact_data = 56, .str_any_data = 56, .tuple_items = 32,
+		 .rt_interp_head = 936, .is_threads_head = 7336, .ts_frame = 72, .ts_tid = 184,
+		 .fr_code = 0, .fr_back = 8, .fr_owner = 74, .fr_owner_shim = 3, .fr_exec_mask = 3,
+		 SITE_IFRAME(68, 192, 208) },
 };
 
 int pyruntime_layout(unsigned version_hex, int free_threaded, struct pa_layout *out)
@@ -92,12 +127,19 @@ struct debug_offsets_row {
 	unsigned pyobject_size, ob_type, tp_name, tp_flags, tuple_ob_item, list_ob_item;
 	unsigned float_ob_fval, long_lv_tag, long_ob_digit, bytes_ob_sval;
 	unsigned str_state, str_length, str_ascii_size, str_compact_size; /* 0: absent */
+	/* the call site */
+	unsigned interp_head, threads_head, ts_next, ts_current_frame, ts_native_tid;
+	unsigned fr_previous, fr_executable, fr_instr_ptr, fr_owner;
+	unsigned co_filename, co_name, co_linetable, co_firstlineno, co_code_adaptive;
 };
 
 static const struct debug_offsets_row debug_offsets_table[] = {
-	{ 13, 584, 352, 360, 376, 392, 408, 432, 480, 496, 504, 528, 544, 552, 560, 0 },
-	{ 14, 760, 400, 408, 424, 440, 456, 480, 560, 576, 584, 608, 624, 632, 640, 0 },
-	{ 15, 888, 464, 472, 488, 504, 552, 576, 656, 672, 680, 704, 720, 728, 736, 744 },
+	{ 13, 584, 352, 360, 376, 392, 408, 432, 480, 496, 504, 528, 544, 552, 560, 0,
+	  40, 72, 168, 184, 200, 232, 240, 248, 264, 280, 288, 304, 312, 344 },
+	{ 14, 760, 400, 408, 424, 440, 456, 480, 560, 576, 584, 608, 624, 632, 640, 0,
+	  40, 72, 192, 208, 224, 256, 264, 272, 288, 320, 328, 344, 352, 384 },
+	{ 15, 888, 464, 472, 488, 504, 552, 576, 656, 672, 680, 704, 720, 728, 736, 744,
+	  40, 72, 192, 208, 248, 320, 328, 336, 352, 384, 392, 408, 416, 448 },
 };
 
 #define DEBUG_COOKIE "xdebugpy"
@@ -167,6 +209,26 @@ static void add_note(char *buf, size_t size, const char *fmt, ...)
 }
 
 /*
+ * Do the call-site fields lie within what the BPF program reads: a thread
+ * state from offset 8 (192 bytes), 112 bytes of a frame, 144 bytes of a code
+ * object from co_firstlineno & ~7?
+ */
+static int site_fits(const struct pa_layout *l)
+{
+	unsigned cb = l->co_firstlineno & ~7u;
+
+#define IN(off, size, lo, len) ((off) + 1 > (lo) && (off) + (size) <= (lo) + (len))
+	return IN(l->ts_next, 8, 8, 192) && IN(l->ts_frame, 8, 8, 192) && IN(l->ts_tid, 8, 8, 192) &&
+	       IN(l->fr_code, 8, 0, 112) && IN(l->fr_back, 8, 0, 112) &&
+	       IN(l->fr_instr, 8, 0, 112) && IN(l->fr_owner, 1, 0, 112) &&
+	       IN(l->fr_lineno, 4, 0, 112) && IN(l->fr_trace, 8, 0, 112) &&
+	       IN(l->co_filename, 8, cb, 144) && IN(l->co_name, 8, cb, 144) &&
+	       IN(l->co_linetable, 8, cb, 144) && IN(l->co_firstlineno, 4, cb, 144) &&
+	       (!l->co_firsttraceable || IN(l->co_firsttraceable, 4, cb, 144));
+#undef IN
+}
+
+/*
  * Cross-checks the table against _Py_DebugOffsets.  Where they disagree the
  * debug offsets win for the fields they describe; a different object header
  * (ob_type) means the table's other fields cannot be trusted at all.
@@ -223,7 +285,25 @@ static void apply_debug_offsets(struct pybin *b, const struct debug_offsets *d)
 	TAKE(str_ascii_data, row->str_ascii_size);
 	if (row->str_compact_size)
 		TAKE(str_compact_data, row->str_compact_size);
+	/* the call site: the frame and code fields it reads (the instruction/owner ones are
+	 * within the 112 bytes read of a frame, the code ones within 144 from co_firstlineno) */
+	TAKE(rt_interp_head, row->interp_head);
+	TAKE(is_threads_head, row->threads_head);
+	TAKE(ts_next, row->ts_next);
+	TAKE(ts_frame, row->ts_current_frame);
+	TAKE(ts_tid, row->ts_native_tid);
+	TAKE(fr_back, row->fr_previous);
+	TAKE(fr_code, row->fr_executable);
+	TAKE(fr_instr, row->fr_instr_ptr);
+	TAKE(fr_owner, row->fr_owner);
+	TAKE(co_filename, row->co_filename);
+	TAKE(co_name, row->co_name);
+	TAKE(co_linetable, row->co_linetable);
+	TAKE(co_firstlineno, row->co_firstlineno);
+	TAKE(co_code, row->co_code_adaptive);
 #undef TAKE
+	if (!site_fits(l))
+		l->flags &= ~PA_LAYOUT_SITE; /* fields moved beyond what the probe reads: no site */
 	if (diff[0])
 		set_note(b->layout_src, sizeof(b->layout_src), "debug offsets override: %s", diff);
 	else
@@ -488,6 +568,12 @@ static void detect_layout(struct elf_file *ef, struct pybin *b, const struct deb
 	set_note(b->layout_src, sizeof(b->layout_src), "table 3.%u", minor);
 	if (minor >= 13)
 		apply_debug_offsets(b, d);
+	/* the call site starts from _PyRuntime (exported data in every version) */
+	if (elf_file__find_symbol(ef, "_PyRuntime", ELF_SYM_DYNSYM, &sym) == 0 &&
+	    sym.type == STT_OBJECT && sym.size >= 64 && site_fits(&b->layout))
+		b->runtime_vaddr = sym.value;
+	else
+		b->layout.flags &= ~PA_LAYOUT_SITE;
 }
 
 /* ---- USDT ---- */

@@ -73,6 +73,7 @@ struct pybin {
 	 * contents for the life of any process running this file; 0, 0 otherwise.
 	 */
 	uint64_t ro_lo, ro_hi;
+	uint64_t runtime_vaddr;	/* _PyRuntime's ELF virtual address (the call site), 0: none */
 };
 
 /*

@@ -37,6 +37,8 @@
 #include "output.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
+#include "procctx.h"
+#include "site.h"
 #include "pyruntime.h"
 #include "target.h"
 #include "tracer.h"
@@ -93,6 +95,9 @@ struct tracer {
 	uint64_t slot_hash[PA_NFAST];
 	struct audit_event ev;
 	struct proc_file files[MAX_FILES];
+	struct procctx *pc;	/* exe, cgroup, container of events */
+	struct site_cache *sites; /* code objects of call sites */
+	char cg_filter[4096];	/* --cgroup, as a path from the cgroup root */
 };
 
 static volatile sig_atomic_t got_signal, got_hup;
@@ -511,6 +516,70 @@ static int fast_rows(void *ctx, struct agg_count **rows, size_t *n)
 	return 0;
 }
 
+/* --cgroup / --container: does this cgroup pass? */
+static bool cgroup_pass(const struct tracer *t, const struct cgroup_info *ci)
+{
+	const char *want = t->cfg->container;
+	size_t n;
+
+	if (t->cfg->cgroup) {
+		n = strlen(t->cg_filter);
+		if (!ci->path)
+			return false;
+		if (strcmp(t->cg_filter, "/") &&
+		    (strncmp(ci->path, t->cg_filter, n) || (ci->path[n] && ci->path[n] != '/')))
+			return false;
+	}
+	if (want) {
+		if (!ci->path)
+			return false; /* a cgroup gone before we saw it: nothing proves it matches */
+		if (!strcmp(want, "host"))
+			return !ci->container[0];
+		if (strncmp(ci->container, want, strlen(want)))
+			return false;
+	}
+	return true;
+}
+
+static void cgroup_decide(struct tracer *t, const struct cgroup_info *ci)
+{
+	__u32 v = cgroup_pass(t, ci) ? PA_VERDICT_PASS : PA_VERDICT_DROP;
+
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.cgroup_verdicts), &ci->id, &v, BPF_ANY);
+}
+
+static void cgroup_seed_one(void *ctx, const struct cgroup_info *ci)
+{
+	cgroup_decide(ctx, ci);
+}
+
+/* What the renderers show beyond the record: executable, cgroup, container. */
+static void context_fill(struct tracer *t, struct audit_event *ev)
+{
+	const struct cgroup_info *ci = procctx__cgroup(t->pc, ev->cgroup_id, ev->pid);
+
+	ev->exe = procctx__exe(t->pc, ev->pid, ev->start_ns, ev->exe_ino);
+	if (!ev->exe) {
+		const struct probe_info *pi = attacher__probe_info(t->att, ev->probe_id);
+
+		ev->exe = procctx__exe_by_file(t->pc, ev->exe_ino, pi ? pi->binary : NULL,
+					       pi ? pi->ino : 0);
+	}
+	ev->cgroup = ci->path;
+	ev->container = ci->path ? ci->container : NULL;
+	ev->site_wanted = t->skel->rodata->cfg_site != 0;
+	ev->nsite = 0;
+	if (ev->site_wanted && ev->nframes) {
+		const struct probe_info *pi = attacher__probe_info(t->att, ev->probe_id);
+		unsigned minor = 0;
+
+		if (pi && pi->python && !strncmp(pi->python, "3.", 2))
+			minor = strtoul(pi->python + 2, NULL, 10);
+		if (minor >= 8 && minor <= 15)
+			site_cache__resolve(t->sites, ev, minor);
+	}
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
@@ -526,6 +595,8 @@ static int on_record(void *ctx, void *data, size_t size)
 			pa_dbg("dropping a malformed record of %zu bytes", size);
 			return 0;
 		}
+		if (t->ev.nframes)
+			site_cache__learn(t->sites, &t->ev); /* even if filtered out below */
 		if (t->ev.flags & PA_EV_NAME_PENDING) {
 			char name[PA_NAME_MAX * 4 + 1];
 
@@ -533,6 +604,10 @@ static int on_record(void *ctx, void *data, size_t size)
 			if (!event_filter__pass(t->filter, name))
 				return 0;
 		}
+		if ((t->ev.flags & PA_EV_CGROUP_PENDING) &&
+		    !cgroup_pass(t, procctx__cgroup(t->pc, t->ev.cgroup_id, t->ev.pid)))
+			return 0;
+		context_fill(t, &t->ev);
 		if (output__event(t->out, &t->ev) || outfile__error(t->of)) {
 			t->out_error = outfile__error(t->of) ?: errno ?: EIO;
 			return -1;
@@ -560,6 +635,13 @@ static int on_record(void *ctx, void *data, size_t size)
 		set_verdict(t, r->name_hash, name);
 		return 0;
 	}
+	case PA_REC_CGROUP:
+		if (size >= sizeof(struct pa_cgroup_rec)) {
+			const struct pa_cgroup_rec *r = data;
+
+			cgroup_decide(t, procctx__cgroup(t->pc, r->cgroup_id, r->pid));
+		}
+		return 0;
 	case PA_REC_MMAP:
 		if (size >= sizeof(struct pa_exec_rec))
 			queue_mmap(t, data);
@@ -632,6 +714,10 @@ static void check_drops(struct tracer *t, int final)
 		pa_warn("lost %llu events whose probe was preempted on its CPU by another traced "
 			"thread (a fully preemptible kernel)",
 			(unsigned long long)t->skel->bss->drops[PA_DROP_PREEMPTED]);
+	if (final && t->skel->bss->drops[PA_DROP_CGROUP_PENDING])
+		pa_warn("%llu events not counted: their cgroup was new and not yet decided "
+			"(--cgroup, --container)",
+			(unsigned long long)t->skel->bss->drops[PA_DROP_CGROUP_PENDING]);
 	if (final && t->bad_records)
 		pa_warn("lost %llu events whose records could not be decoded (please report)",
 			(unsigned long long)t->bad_records);
@@ -722,7 +808,9 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->kernel_by = (cfg->count ? cfg->by : BY_EVENT) | (cfg->metrics ? BY_COMM : 0);
 	t->skel->rodata->cfg_by = t->kernel_by;
 	t->fast = cfg->count && t->kernel_by == BY_EVENT && !cfg->hist && !cfg->have_uid &&
-		  !cfg->comm;
+		  !cfg->comm && !cfg->cgroup && !cfg->container;
+	t->skel->rodata->cfg_cgroup_filter = cfg->cgroup || cfg->container;
+	t->skel->rodata->cfg_site = cfg->count || cfg->no_site ? 0 : cfg->stack ? cfg->stack : 1;
 	t->skel->rodata->cfg_fast = t->fast;
 	t->skel->rodata->cfg_have_uid = cfg->have_uid;
 	t->skel->rodata->cfg_uid = cfg->uid;
@@ -742,11 +830,36 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		bpf_program__set_autoload(t->skel->progs.on_exec, false);
 	}
 
+	t->pc = procctx__new();
+	t->sites = site_cache__new();
+	if (!t->pc || !t->sites) {
+		err = -ENOMEM;
+		pa_err("out of memory");
+		goto fail;
+	}
+	if (cfg->cgroup) {
+		uint64_t id;
+
+		err = procctx__cgroup_id(t->pc, cfg->cgroup, &id, t->cg_filter, sizeof(t->cg_filter));
+		if (err) {
+			pa_err("--cgroup %s: %s", cfg->cgroup,
+			       err == -ENOENT ? "no such cgroup (in the cgroup2 file system)"
+					      : strerror(-err));
+			goto fail;
+		}
+	}
 	err = pyaudit_bpf__load(t->skel);
 	if (err) {
 		pa_err("loading BPF programs: %s%s", strerror(-err),
 		       err == -EPERM ? " (run as root)" : " (-v shows the verifier's log)");
 		goto fail;
+	}
+	if (cfg->cgroup || cfg->container) {
+		/* the kernel decides alone for every cgroup of now; later ones at first sight */
+		err = procctx__each_cgroup(t->pc, cgroup_seed_one, t);
+		if (err)
+			pa_warn("listing cgroups: %s (each is decided at its first event)",
+				strerror(-err));
 	}
 	if (t->mode != MODE_COMMAND) {
 		if (ensure_tracefs())
@@ -808,6 +921,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		oo.json = cfg->json;
 		oo.str_size = cfg->str_size;
 		oo.verbose = cfg->verbose;
+		oo.stack = cfg->stack;
 		oo.mono_to_real_ns = t->mono_to_real;
 		oo.time_format = cfg->time_format;
 		oo.probe_lookup = attacher_probe_lookup;
@@ -1098,6 +1212,8 @@ void tracer__close(struct tracer *t)
 		close(t->epfd);
 	ring_buffer__free(t->rb);
 	attacher__free(t->att);
+	procctx__free(t->pc);
+	site_cache__free(t->sites);
 	pyaudit_bpf__destroy(t->skel);
 	output__free(t->out);
 	agg__free(t->agg);

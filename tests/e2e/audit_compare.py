@@ -31,6 +31,10 @@ the "no hook installed" comparisons):
 
 Nothing else is normalised: paths, ports, fds, sizes, flags and times are made
 deterministic by the workload itself.
+
+Call sites: when the hook recorded them (PYAUDIT_SITE=1, a 4th element per event) and
+the tracer's event has "site", the two must be equal: {"file", "line", "function"} of
+sys._getframe(1) in the hook, or null for an event with no Python frame.
 """
 import json
 import math
@@ -205,10 +209,23 @@ def _length(e):
     return len(e.get("value", []))
 
 
-def match_event(tool_ev, exp_name, exp_args):
+_NO_SITE = object()
+
+
+def expect_site(site):
+    """The hook's [file, line, function] (or None) -> the tracer's "site"."""
+    if site is None:
+        return None
+    return {"file": site[0], "line": site[1], "function": site[2]}
+
+
+def match_event(tool_ev, exp_name, exp_args, exp_site=_NO_SITE):
     """None if the tracer's event equals the expected one, else a reason."""
     if tool_ev["event"] != exp_name:
         return "event name %r, expected %r" % (tool_ev["event"], exp_name)
+    if exp_site is not _NO_SITE and "site" in tool_ev and tool_ev["site"] != exp_site:
+        return "site %s, expected %s (sys._getframe(1) in the hook)" % (
+            _j(tool_ev["site"], 200), _j(exp_site, 200))
     args = tool_ev["args"]
     if tool_ev.get("args_truncated"):
         # N2
@@ -300,11 +317,13 @@ def compare(tool_events, record, str_size=STR_DEFAULT, cross_run=False, pid=None
             raise ValueError("cross_run needs the tracer-side pid")
         pid = record["pid"]
     window = tool_window(tool_events, pid)
-    exp = [(tid, name, [expect_value(a, str_size) for a in args])
-           for tid, name, args in record["events"] if keep is None or keep(name)]
+    exp = [(ev[0], ev[1], [expect_value(a, str_size) for a in ev[2]],
+            expect_site(ev[3]) if len(ev) > 3 else _NO_SITE)
+           for ev in record["events"] if keep is None or keep(ev[1])]
     got = list(window)
     if cross_run:
-        exp = [(tid, name, _normalise_cross_run(name, args)) for tid, name, args in exp]
+        exp = [(tid, name, _normalise_cross_run(name, args), site)
+               for tid, name, args, site in exp]
         got = [dict(e, args=_normalise_cross_run(e["event"], e["args"])) for e in got]
 
     exp_main = exp[0][0] if exp else None
@@ -345,7 +364,7 @@ def _compare_thread(got, exp):
             return i, "the tracer's thread ends here; the hook has %d more" % (len(exp) - i)
         if i >= len(exp):
             return i, "the hook's thread ends here; the tracer has %d more" % (len(got) - i)
-        r = match_event(got[i], exp[i][1], exp[i][2])
+        r = match_event(got[i], exp[i][1], exp[i][2], exp[i][3])
         if r:
             return i, r
     return None
@@ -360,7 +379,7 @@ def _later_mismatches(got, exp, idx, limit=12):
             out.append("   %4d names diverge here (%s vs %s); stopping" % (
                 i, got[i]["event"], exp[i][1]))
             break
-        r = match_event(got[i], exp[i][1], exp[i][2])
+        r = match_event(got[i], exp[i][1], exp[i][2], exp[i][3])
         if r:
             out.append("   %4d %s: %s" % (i, exp[i][1], r[:200]))
             if len(out) >= limit:

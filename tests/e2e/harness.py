@@ -141,9 +141,11 @@ class Workloads:
         return env
 
     def run_hooked(self, py, sections=(), timeout=120):
-        """Runs broad.py with the hook, without any tracer; returns the record."""
+        """Runs broad.py with the hook, without any tracer; returns the record (with each
+        event's call site, which compare() checks against the tracer's "site")."""
         hook = self.tmpfile("hook-%s.json" % py.id)
-        p = subprocess.run([py.exe, str(BROAD)] + list(sections), env=self.env(py, hook=hook),
+        p = subprocess.run([py.exe, str(BROAD)] + list(sections),
+                           env=self.env(py, hook=hook, extra={"PYAUDIT_SITE": "1"}),
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout, cwd=str(self.base))
         assert p.returncode == 0 and not p.stdout, \

@@ -324,7 +324,8 @@ class MatrixWorkloads:
         """The hook's record of a run without any tracer (once per row)."""
         if row.name not in self._refs:
             hook = self.tmpfile("ref-%s.json" % row.name)
-            p = subprocess.run(row.argv(self.broad), env=self.env(row, hook=hook),
+            env = dict(self.env(row, hook=hook), PYAUDIT_SITE="1")  # call sites too
+            p = subprocess.run(row.argv(self.broad), env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=120, cwd=str(self.base))
             assert p.returncode == 0 and not p.stdout, \
@@ -476,11 +477,12 @@ def check_subsequence(tool_events, record, pid, cross_run, label):
     comparison, by role (begin's thread first, then by first event) across runs.
     Returns (window, names of the hook's events the tracer did not report)."""
     window = ac.tool_window(tool_events, pid)
-    exp = [(tid, name, [ac.expect_value(a) for a in args])
-           for tid, name, args in record["events"]]
+    exp = [(ev[0], ev[1], [ac.expect_value(a) for a in ev[2]],
+            ac.expect_site(ev[3]) if len(ev) > 3 else ac._NO_SITE)
+           for ev in record["events"]]
     got = list(window)
     if cross_run:
-        exp = [(tid, name, _norm(name, args)) for tid, name, args in exp]
+        exp = [(tid, name, _norm(name, args), site) for tid, name, args, site in exp]
         got = [dict(e, args=_norm(e["event"], e["args"])) for e in got]
     exp_t, got_t = OrderedDict(), OrderedDict()
     for x in exp:
@@ -501,11 +503,13 @@ def check_subsequence(tool_events, record, pid, cross_run, label):
         j = 0
         for i, g in enumerate(gevs):
             start = j
-            while j < len(eevs) and ac.match_event(g, eevs[j][1], eevs[j][2]) is not None:
+            while j < len(eevs) and \
+                    ac.match_event(g, eevs[j][1], eevs[j][2], eevs[j][3]) is not None:
                 j += 1
             if j == len(eevs):
                 near = [k for k in range(start, len(eevs)) if eevs[k][1] == g["event"]]
-                why = ac.match_event(g, eevs[near[0]][1], eevs[near[0]][2]) if near else \
+                why = ac.match_event(g, eevs[near[0]][1], eevs[near[0]][2],
+                                     eevs[near[0]][3]) if near else \
                     "no %s event left in the hook's sequence" % g["event"]
                 pytest.fail(
                     "%s: pid %d, %s: the tracer's event %d of thread %d is not in the "

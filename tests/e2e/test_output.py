@@ -12,7 +12,8 @@ from harness import (BROAD, check_meta, check_schema, combo_params, load_record,
 pytestmark = pytest.mark.usefixtures("tool")
 
 TEXT_RX = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{6}) (?P<comm>[^\[]+)"
-                     r"\[(?P<pid>\d+)/(?P<tid>\d+)\] (?P<event>[^\s(]+)\((?P<args>.*)\)$")
+                     r"\[(?P<pid>\d+)/(?P<tid>\d+)(?P<ctx>(?: [a-z]+=[^ \]]+)*)\] "
+                     r"(?P<event>[^\s(]+)\((?P<args>.*)\)(?: at (?P<site>[^()]*))?$")
 
 
 def run_args_section(workloads, py, opts, hook=False):
@@ -28,7 +29,7 @@ def text_window(lines, where):
     parsed = []
     for n, line in enumerate(lines, 1):
         m = TEXT_RX.match(line)
-        assert m, "%s: line %d is not `HH:MM:SS.ffffff comm[pid/tid] event(args)`: %r" % (
+        assert m, "%s: line %d is not `HH:MM:SS.ffffff comm[pid/tid ctx] event(args) at site`: %r" % (
             where, n, line[:300])
         parsed.append(m)
     pids = {int(m.group("pid")) for m in parsed if m.group("event") == ac.BEGIN}
@@ -179,7 +180,7 @@ def test_long_name_and_struct_sequences(combo):
     assert by["sys.unraisablehook"[:14]]["args"][1] == {"type": "UnraisableHookArgs"}, by
     assert by["pyaudit_test.s"]["args"] == [{"type": "stat_result"}, {"type": "version_info"},
                                            {"type": "tuple", "value": [1, 2]}], by
-    res = run_tool(sel + ["--", py.exe, "-c", _FIDELITY], timeout=60)
+    res = run_tool(sel + ["--no-site", "--", py.exe, "-c", _FIDELITY], timeout=60)
     assert res.rc == 0, res.describe()
     lines = res.stdout.decode().splitlines()
     cut = [ln for ln in lines if "pyaudit_test.L" in ln]

@@ -19,10 +19,17 @@ def _one_level(v, depth=0):
 
 
 def as_tool_events(record):
-    """A hook record dressed as tracer output (for comparing two records)."""
-    return [{"pid": record["pid"], "tid": tid, "event": name,
+    """A hook record dressed as tracer output (for comparing two records; the call
+    sites too, when recorded)."""
+    out = []
+    for ev in record["events"]:
+        tid, name, args = ev[:3]
+        e = {"pid": record["pid"], "tid": tid, "event": name,
              "args": [_one_level(ac.expect_value(a)) for a in args]}
-            for tid, name, args in record["events"]]
+        if len(ev) > 3:
+            e["site"] = ac.expect_site(ev[3])
+        out.append(e)
+    return out
 
 
 def version_tuple(record):

@@ -295,11 +295,11 @@ static void test_header_rules(void)
 		static uint8_t payload[PA_REC_MAX];
 
 		rec_init(&big, 0, 0, 0);
-		rec_val(&big, PA_V_CSTR, 0, 1, 0, payload, PA_REC_MAX - 72 - 16);
+		rec_val(&big, PA_V_CSTR, 0, 1, 0, payload, PA_REC_MAX - sizeof(struct pa_event) - 16);
 		n = rec_end(&big);
 		ASSERT_INT("size_rec_max", decode_copy(big.buf, n, &ev), 0);
-		big.len = 72;
-		rec_val(&big, PA_V_CSTR, 0, 1, 0, payload, PA_REC_MAX - 72 - 16 + 8);
+		big.len = sizeof(struct pa_event);
+		rec_val(&big, PA_V_CSTR, 0, 1, 0, payload, PA_REC_MAX - sizeof(struct pa_event) - 16 + 8);
 		n = rec_end(&big);
 		ASSERT_INT("size_over_rec_max", decode_copy(big.buf, n, &ev), -EINVAL);
 		(void)be;

@@ -18,6 +18,12 @@ Environment:
   PYAUDIT_HOOK=FILE  ground truth: install sys.addaudithook() first thing and,
                      after "end", write to FILE what it saw from "begin" to "end"
                      inclusive (JSON, see _dump()).  Unset: no hook at all.
+  PYAUDIT_SITE=1     with PYAUDIT_HOOK: also record each event's call site, what
+                     sys._getframe(1) in the hook gives: [co_filename, f_lineno,
+                     co_name], or null without a Python frame.  Looking at the
+                     frame raises events of its own (sys._getframe, and
+                     object.__getattr__ on 3.11+), which the hook does not record:
+                     only for runs compared with a separate tracer run.
   PYAUDIT_WAIT=FILE  before "begin", wait until FILE exists (so that a tracer
                      can attach with -p or system-wide first).
   PYAUDIT_READY=FILE with PYAUDIT_WAIT: create FILE when setup is done, just
@@ -94,7 +100,9 @@ if _HOOK_FILE:
             return {"type": "dict", "len": len(v)}
         return {"type": t.__name__}
 
-    _inside = {}  # native tid -> 1 while the hook runs in that thread
+    _inside = {}  # native tid -> 1 while the hook runs in that thread, 2 while it looks at frames
+    _SITE = os.environ.get("PYAUDIT_SITE") == "1"
+    _getframe = sys._getframe
 
     def _hook(event, args):
         st = _state[0]
@@ -106,11 +114,23 @@ if _HOOK_FILE:
             return
         tid = _native_tid()
         if tid in _inside:  # the hook itself raised an event: the record would be wrong
+            if _inside[tid] == 2:  # its own look at the caller's frame (PYAUDIT_SITE)
+                return
             _record.append([tid, "HOOK-REENTERED", [event]])
             return
         _inside[tid] = 1
         try:
-            _record.append([tid, event, [_conv(a, 1) for a in args]])
+            rec = [tid, event, [_conv(a, 1) for a in args]]
+            if _SITE:
+                _inside[tid] = 2
+                try:
+                    f = _getframe(1)
+                except ValueError:  # no Python frame: an event raised from C alone
+                    f = None
+                rec.append(None if f is None else
+                           [f.f_code.co_filename, f.f_lineno, f.f_code.co_name])
+                _inside[tid] = 1
+            _record.append(rec)
         except Exception as e:  # never let the hook change the workload's behaviour
             _record.append([tid, "HOOK-ERROR", [event, type(e).__name__]])
         del _inside[tid]
