@@ -6,9 +6,11 @@
  * event can say what route it came by.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
@@ -206,6 +208,34 @@ static struct bpf_program *prog_for(struct pyaudit_bpf *skel, unsigned kind)
 int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
 		  const char **why)
 {
+	int fd, err;
+
+	memset(res, 0, sizeof(*res));
+	*why = NULL;
+	/* O_NONBLOCK: a FIFO put where a binary was expected must not block us */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	err = attacher__add_fd(a, fd, path, pid, res, why);
+	close(fd);
+	return err;
+}
+
+/*
+ * The kernel resolves /proc/self/fd/N to our open file: is that the inode we
+ * analysed?  (It is unless the descriptor was replaced under us; checked, as
+ * the probes and the semaphore counts computed from one file must land in it.)
+ */
+static int fd_path_is(const char *fdpath, const struct pybin *bin)
+{
+	struct stat st;
+
+	return !stat(fdpath, &st) && st.st_dev == bin->dev && st.st_ino == bin->ino;
+}
+
+int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
+		     struct attach_result *res, const char **why)
+{
 	static char whybuf[256];
 	struct pybin *bin = NULL;
 	const struct py_probe_point *pts;
@@ -213,14 +243,21 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	struct linkset *set;
 	struct binary *b;
 	int i, bi, npts, usdt, err, pid_id, cache_names;
+	char path[48];
 	void *p;
 
 	memset(res, 0, sizeof(*res));
 	*why = NULL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
+	/* the probes go into the file analysed: the same open file, by its descriptor */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	/* a binary looked at before is not read again (libpython can be tens of MiB) */
-	bi = stat(path, &st) ? -1 : find_binary(a, st.st_dev, st.st_ino);
+	bi = find_binary(a, st.st_dev, st.st_ino);
 	if (bi < 0) {
-		err = pybin__open(path, &bin);
+		err = pybin__open_fd(fd, name, &bin);
 		if (err)
 			return err;
 		bi = find_binary(a, bin->dev, bin->ino);
@@ -241,7 +278,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	case PROBE_USDT:
 		if (!bin->nusdt) {
 			snprintf(whybuf, sizeof(whybuf),
-				 "no USDT marker python:audit in %s (try --probe uprobe)", path);
+				 "no USDT marker python:audit in %s (try --probe uprobe)", name);
 			*why = whybuf;
 			return -ENOTSUP;
 		}
@@ -250,7 +287,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	case PROBE_UPROBE:
 		if (!bin->nuprobe) {
 			snprintf(whybuf, sizeof(whybuf),
-				 "no audit function found for uprobes in %s%s", path,
+				 "no audit function found for uprobes in %s%s", name,
 				 bin->nusdt ? " (try --probe usdt)" : "");
 			*why = whybuf;
 			return -ENOTSUP;
@@ -260,7 +297,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	default:
 		usdt = bin->nusdt > 0;
 		if (!usdt && !bin->nuprobe) {
-			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", path);
+			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", name);
 			*why = whybuf;
 			return -ENOTSUP;
 		}
@@ -313,6 +350,10 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 		a->skel->bss->probe_cfg[pid_id].ro_hi = cache_names ? bin->ro_hi : 0;
 	}
 
+	if (!fd_path_is(path, bin)) {
+		err = -ESTALE;
+		goto fail;
+	}
 	for (i = 0; i < npts; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo);
 		struct bpf_link *link;
@@ -328,14 +369,19 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 						       pts[i].offset, &uo);
 		if (!link) {
 			err = -errno;
-			pa_dbg("attach %s at %s+0x%llx (pid %d): %s", pts[i].what, path,
+			pa_dbg("attach %s at %s+0x%llx (pid %d): %s", pts[i].what, name,
 			       (unsigned long long)pts[i].offset, pid, strerror(-err));
 			goto fail;
 		}
-		pa_dbg("attached %s at %s+0x%llx for %s %d", pts[i].what, path,
+		pa_dbg("attached %s at %s+0x%llx for %s %d", pts[i].what, name,
 		       (unsigned long long)pts[i].offset, pid == -1 ? "every process" : "pid",
 		       pid);
 		set->links[set->nlinks++] = link;
+	}
+	/* and after: the links are on the inode analysed, or none of them counts */
+	if (!fd_path_is(path, bin)) {
+		err = -ESTALE;
+		goto fail;
 	}
 	res->nlinks = set->nlinks;
 	a->nsets++;

@@ -45,6 +45,13 @@ void attacher__free(struct attacher *a); /* NULL is fine; detaches everything */
  */
 int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
 		  const char **why);
+/*
+ * The same for the open file fd (not consumed), named name in messages: the
+ * file analysed is the file probed (through /proc/self/fd/N), checked before
+ * and after attaching.  -ESTALE if that check fails (nothing is attached).
+ */
+int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
+		     struct attach_result *res, const char **why);
 
 /* Is (dev, ino) known not to be a Python binary?  Saves re-reading ELF files. */
 int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);

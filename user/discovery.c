@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ struct discovery {
 	struct mmap_pending *pend;
 	int npend, cap_pend;
 	int nattached;	/* processes (or binaries, system-wide) probed */
+	int nuntraced;	/* processes said not to be (fully) traced */
 	struct proc_file files[MAX_FILES];
 };
 
@@ -83,65 +85,142 @@ enum disc_mode discovery_mode(const struct config *cfg)
 /* ---- attaching ------------------------------------------------------------- */
 
 /*
+ * A process that is not (or not fully) traced: said on stderr, -v or not,
+ * and counted for the summary at exit.
+ */
+static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
+{
+	char msg[512], comm[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	target_comm(pid, comm, sizeof(comm));
+	pa_warn("PID %d (%s): %s", pid, comm, msg);
+	d->nuntraced++;
+}
+
+#define ATTACH_TRIES 3
+
+/*
  * Probes every Python binary pid maps, for attach_pid (-1: every process).
+ * Each file is opened once, as the very inode the process maps (user/target.c),
+ * analysed and probed through that descriptor, and the process is checked to
+ * map it still once the probes are in; a file that changed under us is tried
+ * again (ATTACH_TRIES), then reported, never claimed.
  * Returns how many Python binaries pid has (probed now or before), or -errno.
  * For -p and the command, a binary whose requested route is missing is fatal.
  */
 static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int strict,
 			  uint64_t late_since_ns)
 {
-	int i, n, found = 0, err;
+	int i, n, found, err, stale, try;
 	char comm[32];
 
-	n = target_exec_files(pid, d->files, MAX_FILES);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++) {
-		struct proc_file *f = &d->files[i];
-		struct attach_result res;
-		const char *why;
+	for (try = 0;; try++) {
+		n = target_exec_files(pid, d->files, MAX_FILES);
+		if (n < 0)
+			return n;
+		found = stale = 0;
+		for (i = 0; i < n; i++) {
+			struct proc_file *f = &d->files[i];
+			struct attach_result res;
+			const char *why;
+			int fd;
 
-		if (attacher__known_other(d->att, f->dev, f->ino))
-			continue;
-		err = attacher__add(d->att, f->path, attach_pid, &res, &why);
-		if (err == -ENOENT || err == -ENOEXEC) {
-			attacher__mark_other(d->att, f->dev, f->ino);
-			continue;
-		}
-		if (err == -ENOTSUP) {
-			if (strict) {
-				pa_err("PID %d: %s", pid, why);
-				return err;
+			if (attacher__known_other(d->att, f->dev, f->ino))
+				continue;
+			fd = target_open_file(pid, f);
+			if (fd == -ESTALE) {
+				stale = 1;
+				continue;
 			}
-			pa_warn("PID %d: %s", pid, why);
-			attacher__mark_other(d->att, f->dev, f->ino);
-			continue;
-		}
-		if (err) {
-			if (!target_alive(pid))
+			if (fd < 0) {
+				if (!target_alive(pid))
+					return -ESRCH;
+				if (strict) {
+					pa_err("PID %d: opening %s: %s", pid, f->name, strerror(-fd));
+					return fd;
+				}
+				untraced(d, pid, "opening %s: %s: not traced", f->name, strerror(-fd));
+				continue;
+			}
+			err = attacher__add_fd(d->att, fd, f->name, attach_pid, &res, &why);
+			close(fd);
+			if (err == -ENOENT || err == -ENOEXEC) {
+				attacher__mark_other(d->att, f->dev, f->ino);
+				continue;
+			}
+			if (err == -ENOTSUP) {
+				if (strict) {
+					pa_err("PID %d: %s", pid, why);
+					return err;
+				}
+				untraced(d, pid, "%s", why);
+				attacher__mark_other(d->att, f->dev, f->ino);
+				continue;
+			}
+			if (err == -ESTALE) {
+				stale = 1;
+				continue;
+			}
+			if (err) {
+				if (!target_alive(pid))
+					return -ESRCH;
+				if (strict) {
+					pa_err("PID %d: attaching to %s: %s", pid, f->name,
+					       strerror(-err));
+					return err;
+				}
+				untraced(d, pid, "attaching to %s: %s: not traced", f->name,
+					 strerror(-err));
+				continue;
+			}
+			/* the probes are in: is that still the file the process runs? */
+			err = target_maps_file(pid, f->dev, f->ino);
+			if (err == -ESRCH || (err <= 0 && !target_alive(pid)))
 				return -ESRCH;
-			pa_err("PID %d: attaching to %s: %s", pid, f->name, strerror(-err));
-			if (strict)
-				return err;
+			if (err <= 0) {
+				stale = 1;
+				continue;
+			}
+			found++;
+			if (res.already)
+				continue;
+			d->nattached++;
+			target_comm(pid, comm, sizeof(comm));
+			pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
+				res.bin->version[0] ? res.bin->version : "(version unknown)",
+				res.route, res.complete ? "complete" : "partial: ",
+				res.complete ? "" : res.gap,
+				attach_pid == -1 ? " [every process]" : "");
+			if (late_since_ns)
+				untraced(d, pid, "%s was first mapped %.1f ms before it could be "
+					 "probed: events of that process in between may be missing",
+					 f->name, (now_mono() - late_since_ns) / 1e6);
+			if (log_verbose())
+				pa_dbg("  %s: %s, %d probes", f->name, res.bin->build, res.nlinks);
+		}
+		if (!stale)
+			return found;
+		if (!target_alive(pid))
+			return -ESRCH;
+		if (try + 1 < ATTACH_TRIES) {
+			pa_dbg("PID %d: a file it maps changed while it was looked at; again", pid);
 			continue;
 		}
-		found++;
-		if (res.already)
-			continue;
-		d->nattached++;
-		target_comm(pid, comm, sizeof(comm));
-		pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
-			res.bin->version[0] ? res.bin->version : "(version unknown)", res.route,
-			res.complete ? "complete" : "partial: ", res.complete ? "" : res.gap,
-			attach_pid == -1 ? " [every process]" : "");
-		if (late_since_ns)
-			pa_warn("PID %d (%s): %s was first mapped %.1f ms before it could be probed: "
-				"events of that process in between may be missing",
-				pid, comm, f->name, (now_mono() - late_since_ns) / 1e6);
-		if (log_verbose())
-			pa_dbg("  %s: %s, %d probes", f->name, res.bin->build, res.nlinks);
+		if (strict) {
+			pa_err("PID %d: a file it maps was replaced or renamed while attaching, "
+			       "%d times: not traced", pid, ATTACH_TRIES);
+			return -ESTALE;
+		}
+		untraced(d, pid, "a file it maps was replaced or renamed while attaching, %d "
+			 "times: not fully traced", ATTACH_TRIES);
+		return found;
 	}
-	return found;
 }
 
 static int spawn_found(void *ctx, pid_t pid)
@@ -523,5 +602,7 @@ int discovery__nattached(struct discovery *d)
 
 void discovery__report(struct discovery *d)
 {
-	(void)d;
+	if (d && d->nuntraced)
+		pa_warn("%d process%s not fully traced (said above)", d->nuntraced,
+			d->nuntraced == 1 ? " was" : "es were");
 }

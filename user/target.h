@@ -12,10 +12,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define TARGET_MAX_FILES 512
+
 struct proc_file {
-	char path[4200];	/* /proc/PID/root/... or /proc/PID/map_files/START-END */
-	char name[256];		/* the path as the process sees it, for messages */
-	uint64_t dev, ino;	/* st_dev / st_ino encoding (makedev) */
+	char path[4200];	/* /proc/PID/map_files/START-END, for messages */
+	char name[256];		/* the path as the process sees it (in its root) */
+	uint64_t dev, ino;	/* of the mapping, as /proc/PID/maps says (makedev) */
+	unsigned long start, end; /* its first executable mapping */
 };
 
 /*
@@ -23,6 +26,18 @@ struct proc_file {
  * or -ESRCH if the process is gone, other -errno.
  */
 int target_exec_files(pid_t pid, struct proc_file *out, int max);
+
+/*
+ * Opens the very file of pf (O_RDONLY | O_NONBLOCK | O_CLOEXEC): through
+ * /proc/PID/map_files, else its name resolved inside /proc/PID/root without
+ * following any symbolic link; either way checked by fstat to be pf's (dev,
+ * ino).  Returns the fd, -ESTALE if what is there now is another file, -ESRCH
+ * if the process is gone, other -errno.
+ */
+int target_open_file(pid_t pid, const struct proc_file *pf);
+
+/* Does pid still map (dev, ino) executable?  1, 0, or -errno (-ESRCH: gone). */
+int target_maps_file(pid_t pid, uint64_t dev, uint64_t ino);
 
 /* Every process on the machine (numeric /proc entries).  Returns count or -errno; *pids malloc'd. */
 int target_all_pids(pid_t **pids);
