@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
@@ -31,6 +32,7 @@ struct linkset {
 	pid_t pid;
 	struct bpf_link **links;
 	int nlinks;
+	uint64_t since_ns;	/* when attached */
 };
 
 struct attacher {
@@ -108,6 +110,20 @@ void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino)
 	a->others[a->nothers].dev = dev;
 	a->others[a->nothers].ino = ino;
 	a->nothers++;
+}
+
+int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino)
+{
+	int i, j;
+
+	for (i = 0; i < a->nbins; i++) {
+		if (a->bins[i]->bin->dev != dev || a->bins[i]->bin->ino != ino)
+			continue;
+		for (j = 0; j < a->nsets; j++)
+			if (a->sets[j].bin == i && a->sets[j].pid == -1)
+				return 1;
+	}
+	return 0;
 }
 
 /* Layout slot shared by every binary with the same layout. */
@@ -314,6 +330,7 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 	for (i = 0; i < a->nsets; i++) {
 		if (a->sets[i].bin == bi && (a->sets[i].pid == pid || a->sets[i].pid == -1)) {
 			res->already = 1;
+			res->since_ns = a->sets[i].since_ns;
 			return 0;
 		}
 	}
@@ -384,6 +401,12 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 		goto fail;
 	}
 	res->nlinks = set->nlinks;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		set->since_ns = res->since_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	}
 	a->nsets++;
 	return 0;
 fail:

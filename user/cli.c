@@ -49,6 +49,7 @@ enum {
 	OPT_EMPTY_PROBE,
 	OPT_USAGE,
 	OPT_WAIT,
+	OPT_NO_HOLD,
 };
 
 static const struct argp_option opts[] = {
@@ -66,6 +67,9 @@ static const struct argp_option opts[] = {
 	{ "wait", OPT_WAIT, NULL, 0,
 	  "With -p: a process with no Python yet is watched until it loads one (an application "
 	  "that embeds Python), instead of being an error", 0 },
+	{ "no-hold", OPT_NO_HOLD, NULL, 0,
+	  "Do not hold a new program at exec (fanotify) while its Python is probed: its first "
+	  "events may then be missed", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
 	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
@@ -271,6 +275,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EMPTY_PROBE:
 		cfg->empty_probe = true;
+		break;
+	case OPT_NO_HOLD:
+		cfg->no_hold = true;
 		break;
 	case OPT_MAX_KEYS:
 		cfg->max_keys = need_uint("--max-keys", arg, 1, 1 << 24);

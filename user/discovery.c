@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,15 @@
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "discovery.h"
+#include "elf.h"
+#include "exechold.h"
 #include "log.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
@@ -36,6 +40,8 @@
 
 #define MAX_FILES 512
 #define MMAP_RETRIES 200 /* x 5 ms: how long a new mapping may take to show in /proc */
+#define HOLD_DEADLINE_MS 300 /* the longest a new program waits at exec for its probes */
+#define HOLD_TOKEN (1ull << 40) /* epoll data of the exec hold's eventfd */
 
 struct watch {
 	pid_t pid;
@@ -49,6 +55,7 @@ struct mmap_pending {
 	char path[256];	/* exec'd file as execve named it, "" for an mmap */
 	uint64_t ts_ns;	/* when the kernel saw the mapping */
 	uint64_t dev, ino;
+	uint64_t kdev;	/* the kernel's encoding of dev (seen_files keys) */
 	int tries;
 };
 
@@ -66,8 +73,12 @@ struct discovery {
 	int npend, cap_pend;
 	int nattached;	/* processes (or binaries, system-wide) probed */
 	int nuntraced;	/* processes said not to be (fully) traced */
+	struct exec_hold *hold;	/* new programs held at exec (NULL: --no-hold, or unavailable) */
+	int nheld_probed;	/* binaries probed while their first process was held */
 	struct proc_file files[MAX_FILES];
 };
+
+static void process_held(struct discovery *d);
 
 static uint64_t now_mono(void)
 {
@@ -118,7 +129,9 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			  uint64_t late_since_ns)
 {
 	int i, n, found, err, stale, try;
-	char comm[32];
+	char comm[32], comm0[32];
+
+	target_comm(pid, comm0, sizeof(comm0)); /* for a message after it is gone */
 
 	for (try = 0;; try++) {
 		n = target_exec_files(pid, d->files, MAX_FILES);
@@ -133,6 +146,7 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 
 			if (attacher__known_other(d->att, f->dev, f->ino))
 				continue;
+			process_held(d); /* a new program waits no longer than one file's look */
 			fd = target_open_file(pid, f);
 			if (fd == -ESTALE) {
 				stale = 1;
@@ -179,18 +193,34 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 					 strerror(-err));
 				continue;
 			}
+			if (!res.already)
+				d->nattached++;
 			/* the probes are in: is that still the file the process runs? */
 			err = target_maps_file(pid, f->dev, f->ino);
-			if (err == -ESRCH || (err <= 0 && !target_alive(pid)))
+			if (err == -ESRCH || (err <= 0 && !target_alive(pid))) {
+				if (!res.already || (late_since_ns && res.since_ns > late_since_ns)) {
+					/* the binary is probed for what comes, not this process */
+					pa_warn("PID %d (%s) ran %s (CPython %s) and ended while it was "
+						"being probed: its events were not seen%s",
+						pid, comm0, f->name, res.bin->version,
+						attach_pid == -1 ? "; later processes of it are probed" : "");
+					d->nuntraced++;
+				}
 				return -ESRCH;
+			}
 			if (err <= 0) {
 				stale = 1;
 				continue;
 			}
 			found++;
-			if (res.already)
+			if (res.already) {
+				/* probed already, but after this process mapped it */
+				if (late_since_ns && res.since_ns > late_since_ns)
+					untraced(d, pid, "%s was mapped %.1f ms before it was probed: "
+						 "events of that process in between may be missing",
+						 f->name, (res.since_ns - late_since_ns) / 1e6);
 				continue;
-			d->nattached++;
+			}
 			target_comm(pid, comm, sizeof(comm));
 			pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
 				res.bin->version[0] ? res.bin->version : "(version unknown)",
@@ -230,6 +260,19 @@ static int spawn_found(void *ctx, pid_t pid)
 
 	if (n == -ESRCH)
 		return 0;
+	if (n > 0) {
+		/*
+		 * Let go next, still stopped now: from here on its execs are held
+		 * (another Python is probed before it runs) and its executable
+		 * mappings reported.
+		 */
+		__u8 one = 1;
+		__u32 key = pid;
+
+		bpf_map_update_elem(bpf_map__fd(d->skel->maps.watched), &key, &one, BPF_ANY);
+		if (d->hold)
+			exec_hold__watch_pid(d->hold, pid, 1);
+	}
 	return n < 0 ? n : n > 0;
 }
 
@@ -271,6 +314,9 @@ static int attach_pids(struct discovery *d)
 
 			/* its later executable mappings (a dlopen'd libpython) are reported */
 			bpf_map_update_elem(bpf_map__fd(d->skel->maps.watched), &key, &one, BPF_ANY);
+			/* and a Python it execs is probed before it runs */
+			if (d->hold)
+				exec_hold__watch_pid(d->hold, pid, 1);
 		}
 		n = attach_process(d, pid, pid, 1, 0);
 		if (n == -ESRCH || (n >= 0 && !target_alive(pid))) {
@@ -367,9 +413,11 @@ static int attach_system(struct discovery *d)
 		pa_err("reading /proc: %s", strerror(-n));
 		return n;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (pids[i] != self)
 			attach_process(d, pids[i], -1, 0, 0);
+		process_held(d); /* programs started meanwhile wait as little as possible */
+	}
 	free(pids);
 	attach_known_files(d);
 	return 0;
@@ -380,7 +428,8 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
 {
 	uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff);
 
-	if (attacher__known_other(d->att, dev, r->ino))
+	if (attacher__known_other(d->att, dev, r->ino) ||
+	    (d->mode == DISC_SYSTEM && attacher__probed_all(d->att, dev, r->ino)))
 		return;
 	if (d->npend == d->cap_pend) {
 		int cap = d->cap_pend ? d->cap_pend * 2 : 64;
@@ -393,6 +442,7 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
 	}
 	d->pend[d->npend].pid = r->pid;
 	d->pend[d->npend].dev = dev;
+	d->pend[d->npend].kdev = r->dev;
 	d->pend[d->npend].ino = r->ino;
 	d->pend[d->npend].tries = 0;
 	d->pend[d->npend].ts_ns = r->hdr.ts_ns;
@@ -404,23 +454,78 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
 	d->npend++;
 }
 
+/*
+ * The kernel reports a file once (system-wide: seen_files); one that could not
+ * be looked at is forgotten there, so that the next process mapping it reports
+ * it again: a binary is never lost because its first process was short-lived.
+ */
+static void forget_file(struct discovery *d, const struct mmap_pending *p)
+{
+	uint64_t key = (p->kdev << 40) ^ p->ino;
+
+	if (d->mode == DISC_SYSTEM)
+		bpf_map_delete_elem(bpf_map__fd(d->skel->maps.seen_files), &key);
+}
+
+/* Does the name suggest a Python?  Only to decide how loudly an unseen file is mentioned. */
+static int pythonish(const struct mmap_pending *p)
+{
+	/* an exec'd file only: a Python process maps many libraries (extension modules) */
+	return p->path[0] && (strstr(p->path, "python") || !strncmp(p->comm, "python", 6));
+}
+
+/*
+ * The process is gone before its new file could be looked at in /proc.  An
+ * exec'd file may still be reached by the name execve gave it: opened, and
+ * used only if it is the very inode the kernel reported.  If it holds a
+ * Python it is probed for the processes to come, and the loss is said.
+ */
 static void lost_process(struct discovery *d, const struct mmap_pending *p)
 {
 	struct attach_result res;
 	const char *why;
 	struct stat st;
-	uint64_t dev;
+	int fd = -1, err;
 
-	if (!p->path[0] || p->path[0] != '/' || stat(p->path, &st) || st.st_ino != p->ino) {
-		pa_dbg("PID %d (%s) ended before its new executable file could be examined",
-		       p->pid, p->comm);
+	if (d->mode != DISC_SYSTEM) {
+		/* -p / the command: its process is the one that mattered */
+		pa_warn("PID %d (%s) ended before its new executable file could be examined: "
+			"events it raised after that may be missing", p->pid, p->comm);
+		d->nuntraced++;
 		return;
 	}
-	dev = st.st_dev;
-	if (attacher__known_other(d->att, dev, st.st_ino))
+	if (p->path[0] == '/')
+		fd = open(p->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != p->ino ||
+			major(st.st_dev) != major(p->dev) || minor(st.st_dev) != minor(p->dev))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		forget_file(d, p);
+		if (pythonish(p)) {
+			pa_warn("PID %d (%s) ended before its new executable file%s%s could be "
+				"examined: if it holds a Python, that process's events were not "
+				"seen; the file is examined when it runs next",
+				p->pid, p->comm, p->path[0] ? " " : "", p->path);
+			d->nuntraced++;
+		} else {
+			pa_dbg("PID %d (%s) ended before its new executable file could be examined; "
+			       "it is examined when it is mapped next", p->pid, p->comm);
+		}
 		return;
-	if (attacher__add(d->att, p->path, -1, &res, &why)) {
-		attacher__mark_other(d->att, dev, st.st_ino);
+	}
+	err = attacher__add_fd(d->att, fd, p->path, -1, &res, &why);
+	close(fd);
+	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP) {
+		attacher__mark_other(d->att, p->dev, p->ino);
+		return;
+	}
+	if (err) {
+		forget_file(d, p);
+		pa_warn("PID %d (%s) ran %s and ended before it could be examined (%s): the file is "
+			"examined when it runs next", p->pid, p->comm, p->path, strerror(-err));
+		d->nuntraced++;
 		return;
 	}
 	if (!res.already)
@@ -428,6 +533,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 	pa_warn("PID %d (%s) ran %s (CPython %s) and ended before it could be probed: its events "
 		"were not seen; later processes of it are probed",
 		p->pid, p->comm, p->path, res.bin->version);
+	d->nuntraced++;
 }
 
 static void handle_pending_mmaps(struct discovery *d)
@@ -453,14 +559,286 @@ static void handle_pending_mmaps(struct discovery *d)
 					continue;
 				attach_process(d, p->pid, d->mode == DISC_SYSTEM ? -1 : p->pid, 0,
 					       p->ts_ns);
+				/* neither probed nor known not to be Python: ask again next time */
+				if (!attacher__known_other(d->att, p->dev, p->ino) &&
+				    !attacher__probed_all(d->att, p->dev, p->ino))
+					forget_file(d, p);
 				done = 1;
 				break;
 			}
 		}
 		if (!done && ++p->tries < MMAP_RETRIES)
 			continue;
+		if (!done) {
+			/* alive, but the mapping never showed: looked at again next time */
+			forget_file(d, p);
+			pa_dbg("PID %d (%s): a new executable mapping never showed in its maps",
+			       p->pid, p->comm);
+		}
 		d->pend[i--] = d->pend[--d->npend];
 	}
+}
+
+/* ---- new programs held at exec ---------------------------------------------- */
+
+#define MAX_NEEDED_PY 2
+
+/*
+ * The libpython a dynamic executable names in DT_NEEDED, and its RUNPATH (or
+ * RPATH), read from the open file; bounded by the section sizes.  Returns how
+ * many libpython names were found (0: none, or not a dynamic ELF).
+ */
+static int needed_libpython(int fd, char names[][128], char *runpath, size_t rp_size)
+{
+	struct elf_file *ef = NULL;
+	struct elf_section dyn, str;
+	size_t i, n;
+	int found = 0;
+
+	runpath[0] = 0;
+	if (elf_file__open_fd(fd, &ef))
+		return 0;
+	if (elf_file__section(ef, ".dynamic", &dyn) || elf_file__section(ef, ".dynstr", &str) ||
+	    !dyn.data || !str.data || !str.size) {
+		elf_file__close(ef);
+		return 0;
+	}
+	n = dyn.size / sizeof(Elf64_Dyn);
+	for (i = 0; i < n && i < 4096; i++) {
+		Elf64_Dyn dd;
+		const char *sp;
+		size_t len;
+
+		memcpy(&dd, (const char *)dyn.data + i * sizeof(dd), sizeof(dd));
+		if (dd.d_tag == DT_NULL)
+			break;
+		if (dd.d_tag != DT_NEEDED && dd.d_tag != DT_RUNPATH && dd.d_tag != DT_RPATH)
+			continue;
+		if (dd.d_un.d_val >= str.size)
+			continue;
+		sp = (const char *)str.data + dd.d_un.d_val;
+		len = strnlen(sp, str.size - dd.d_un.d_val);
+		if (len == str.size - dd.d_un.d_val)
+			continue; /* not terminated inside .dynstr */
+		if (dd.d_tag == DT_NEEDED) {
+			if (!strncmp(sp, "libpython", 9) && !strchr(sp, '/') && len < 128 &&
+			    found < MAX_NEEDED_PY)
+				snprintf(names[found++], 128, "%s", sp);
+		} else if (len < rp_size && (dd.d_tag == DT_RUNPATH || !runpath[0])) {
+			snprintf(runpath, rp_size, "%s", sp);
+		}
+	}
+	elf_file__close(ef);
+	return found;
+}
+
+#ifndef RESOLVE_IN_ROOT
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+#endif
+
+/* lib in dir, as the process sees its files (symbolic links resolved inside its root) */
+static int open_in_root(int rootfd, const char *dir, const char *lib)
+{
+	struct { uint64_t flags, mode, resolve; } how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, lib) >= (int)sizeof(path))
+		return -1;
+	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * A dynamic executable held at exec that links a libpython: that library is
+ * found the way ld.so would (RUNPATH with $ORIGIN, then the standard
+ * directories, inside the process's root; not LD_LIBRARY_PATH nor ld.so.cache,
+ * for which the mmap tracepoint stays) and probed now, before the program
+ * runs.  Returns 1 if a libpython was probed, 0 if none is linked, -1 if one
+ * is linked and could not be probed here.
+ */
+static int probe_needed_libpython(struct discovery *d, const struct held_exec *e,
+				  const char *exe_name, pid_t attach_pid, const char *comm)
+{
+	static const char *const std_dirs[] = {
+		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+		"/lib", "/usr/lib", "/usr/local/lib", NULL,
+	};
+	char names[MAX_NEEDED_PY][128], runpath[1024], path[64], origin[PATH_MAX];
+	int n, k, rootfd, ret = -1;
+
+	n = needed_libpython(e->fd, names, runpath, sizeof(runpath));
+	if (!n)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/root", e->pid);
+	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	/* $ORIGIN: the executable's directory, by the name the kernel has for it */
+	snprintf(origin, sizeof(origin), "%s", exe_name);
+	if (strrchr(origin, '/'))
+		*strrchr(origin, '/') = 0;
+	for (k = 0; k < n && ret < 1; k++) {
+		char rp[1024], *dir, *save = NULL;
+		int fd = -1, i;
+
+		snprintf(rp, sizeof(rp), "%s", runpath);
+		for (dir = strtok_r(rp, ":", &save); dir && fd < 0; dir = strtok_r(NULL, ":", &save)) {
+			char exp[PATH_MAX];
+
+			if (!strncmp(dir, "$ORIGIN", 7) || !strncmp(dir, "${ORIGIN}", 9)) {
+				const char *rest = dir + (dir[1] == '{' ? 9 : 7);
+				char full[PATH_MAX];
+
+				/* the executable's own directory is reached as we reached it */
+				if (snprintf(full, sizeof(full), "%s%s/%s", origin, rest, names[k]) >=
+				    (int)sizeof(full))
+					continue;
+				fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+				continue;
+			}
+			if (snprintf(exp, sizeof(exp), "%s", dir) >= (int)sizeof(exp) || exp[0] != '/')
+				continue;
+			fd = open_in_root(rootfd, exp, names[k]);
+		}
+		for (i = 0; std_dirs[i] && fd < 0; i++)
+			fd = open_in_root(rootfd, std_dirs[i], names[k]);
+		if (fd < 0)
+			continue;
+		{
+			struct attach_result res;
+			const char *why;
+			char name[PATH_MAX];
+			struct stat st;
+			int err;
+
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			err = readlink(path, name, sizeof(name) - 1);
+			name[err > 0 ? err : 0] = 0;
+			if (!fstat(fd, &st) && attacher__known_other(d->att, st.st_dev, st.st_ino)) {
+				close(fd);
+				continue;
+			}
+			err = attacher__add_fd(d->att, fd, name[0] ? name : names[k], attach_pid, &res,
+					       &why);
+			close(fd);
+			if (err == -ENOTSUP) {
+				untraced(d, e->pid, "%s", why);
+				ret = 1;
+				continue;
+			}
+			if (err) {
+				if (err == -ENOENT || err == -ENOEXEC)
+					attacher__mark_other(d->att, st.st_dev, st.st_ino);
+				continue;
+			}
+			ret = 1;
+			if (!res.already) {
+				d->nattached++;
+				d->nheld_probed++;
+				pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", e->pid, comm,
+					res.bin->version[0] ? res.bin->version : "(version unknown)",
+					res.route, res.complete ? "complete" : "partial: ",
+					res.complete ? "" : res.gap,
+					attach_pid == -1 ? " [every process]" : "");
+			}
+		}
+	}
+	close(rootfd);
+	return ret;
+}
+
+/*
+ * A program held at exec: if its file is a Python (or links a libpython), it
+ * is probed now — for every process system-wide, for that process with -p and
+ * the command — and only then let run.  Whatever happens it is let run: by us
+ * here, or by the hold's own deadline.
+ */
+static void decide_held(struct discovery *d, const struct held_exec *e)
+{
+	pid_t attach_pid = d->mode == DISC_SYSTEM ? -1 : e->pid;
+	char name[PATH_MAX], path[48], comm[16];
+	const char *base;
+	int python = 0, other = 0, err;
+	uint64_t t_start = now_mono();
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", e->fd);
+	len = readlink(path, name, sizeof(name) - 1);
+	name[len > 0 ? len : 0] = 0;
+	if (!name[0])
+		snprintf(name, sizeof(name), "(file %llu:%llu)", (unsigned long long)e->dev,
+			 (unsigned long long)e->ino);
+	/* what its comm is about to be */
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	snprintf(comm, sizeof(comm), "%.15s", base);
+	target_sanitize(comm);
+
+	if (attacher__known_other(d->att, e->dev, e->ino)) {
+		other = 1;
+	} else {
+		struct attach_result res;
+		const char *why;
+
+		err = attacher__add_fd(d->att, e->fd, name, attach_pid, &res, &why);
+		if (!err) {
+			python = 1;
+			if (!res.already) {
+				d->nattached++;
+				d->nheld_probed++;
+				pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", e->pid, comm,
+					res.bin->version[0] ? res.bin->version : "(version unknown)",
+					res.route, res.complete ? "complete" : "partial: ",
+					res.complete ? "" : res.gap,
+					attach_pid == -1 ? " [every process]" : "");
+			}
+		} else if (err == -ENOENT || err == -ENOEXEC) {
+			attacher__mark_other(d->att, e->dev, e->ino);
+			other = 1;
+		} else if (err == -ENOTSUP) {
+			untraced(d, e->pid, "%s", why);
+			attacher__mark_other(d->att, e->dev, e->ino);
+		} else {
+			untraced(d, e->pid, "examining %s, which it executes: %s: not traced", name,
+				 strerror(-err));
+		}
+	}
+	if (other) {
+		/* a dynamic executable may link a libpython */
+		int r = probe_needed_libpython(d, e, name, attach_pid, comm);
+
+		python = r != 0;
+		/* decided for good unless a libpython it links could not be probed here */
+		if (r >= 0 && d->mode == DISC_SYSTEM)
+			exec_hold__decided(d->hold, e->dev, e->ino);
+	} else if (python && d->mode == DISC_SYSTEM &&
+		   attacher__probed_all(d->att, e->dev, e->ino)) {
+		exec_hold__decided(d->hold, e->dev, e->ino);
+	}
+	if (!exec_hold__done(d->hold, e) && python)
+		untraced(d, e->pid, "%s was let run after %d ms, before its probes were in: its "
+			 "first events may be missing", name, HOLD_DEADLINE_MS);
+	else if (python)
+		pa_dbg("PID %d: %s probed %.1f ms after its exec was held (%.1f ms deciding)",
+		       e->pid, name, (now_mono() - e->t0_ns) / 1e6, (now_mono() - t_start) / 1e6);
+}
+
+static void process_held(struct discovery *d)
+{
+	struct held_exec e;
+	int n = 0;
+
+	while (d->hold && n++ < 64 && exec_hold__next(d->hold, &e))
+		decide_held(d, &e);
 }
 
 /* ---- the session's interface ---------------------------------------------- */
@@ -476,6 +854,23 @@ struct discovery *discovery__new(const struct discovery_opts *opts)
 	d->skel = opts->skel;
 	d->att = opts->att;
 	d->epfd = opts->epfd;
+	if (!d->cfg->no_hold) {
+		int err;
+
+		d->hold = exec_hold__new(d->mode == DISC_SYSTEM, HOLD_DEADLINE_MS, &err);
+		if (!d->hold && d->mode == DISC_SYSTEM)
+			pa_warn("new programs cannot be held at exec while their Python is probed "
+				"(fanotify: %s): the first events of a Python binary not seen "
+				"before may be missed", strerror(-err));
+		else if (!d->hold)
+			pa_dbg("exec hold: %s", strerror(-err));
+		if (d->hold) {
+			struct epoll_event ee = { .events = EPOLLIN, .data.u64 = HOLD_TOKEN };
+
+			if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, exec_hold__event_fd(d->hold), &ee))
+				pa_dbg("exec hold: epoll: %s", strerror(errno));
+		}
+	}
 	return d;
 }
 
@@ -487,6 +882,7 @@ void discovery__free(struct discovery *d)
 		return;
 	for (i = 0; i < d->nwatch; i++)
 		close(d->watch[i].fd);
+	exec_hold__free(d->hold); /* everything still held runs */
 	free(d->pend);
 	free(d);
 }
@@ -556,6 +952,10 @@ void discovery__on_epoll(struct discovery *d, uint64_t data)
 {
 	unsigned w = data - 1;
 
+	if (data == HOLD_TOKEN) {
+		process_held(d);
+		return;
+	}
 	if (w < (unsigned)d->nwatch && !d->watch[w].gone) {
 		d->watch[w].gone = 1;
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->watch[w].fd, NULL);
@@ -567,6 +967,7 @@ void discovery__on_epoll(struct discovery *d, uint64_t data)
 
 int discovery__poll(struct discovery *d)
 {
+	process_held(d);
 	if (d->npend)
 		handle_pending_mmaps(d);
 	return d->npend ? 5 : 50;
@@ -602,6 +1003,15 @@ int discovery__nattached(struct discovery *d)
 
 void discovery__report(struct discovery *d)
 {
+	if (d && d->hold && log_verbose()) {
+		struct exec_hold_stats st;
+
+		exec_hold__stats(d->hold, &st);
+		pa_dbg("exec hold: %d filesystems, %llu execs held, %llu let run by the deadline, "
+		       "longest %.1f ms, %d binaries probed while held", st.filesystems,
+		       (unsigned long long)st.held, (unsigned long long)st.late, st.max_ns / 1e6,
+		       d->nheld_probed);
+	}
 	if (d && d->nuntraced)
 		pa_warn("%d process%s not fully traced (said above)", d->nuntraced,
 			d->nuntraced == 1 ? " was" : "es were");
