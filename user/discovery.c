@@ -75,6 +75,7 @@ struct discovery {
 	int nuntraced;	/* processes said not to be (fully) traced */
 	struct exec_hold *hold;	/* new programs held at exec (NULL: --no-hold, or unavailable) */
 	int nheld_probed;	/* binaries probed while their first process was held */
+	int said_not_python;	/* the command's program was said not to be Python */
 	struct proc_file files[MAX_FILES];
 };
 
@@ -198,7 +199,8 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			/* the probes are in: is that still the file the process runs? */
 			err = target_maps_file(pid, f->dev, f->ino);
 			if (err == -ESRCH || (err <= 0 && !target_alive(pid))) {
-				if (!res.already || (late_since_ns && res.since_ns > late_since_ns)) {
+				/* (a process found at start owes us nothing from before) */
+				if (late_since_ns && (!res.already || res.since_ns > late_since_ns)) {
 					/* the binary is probed for what comes, not this process */
 					pa_warn("PID %d (%s) ran %s (CPython %s) and ended while it was "
 						"being probed: its events were not seen%s",
@@ -253,13 +255,46 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 	}
 }
 
-static int spawn_found(void *ctx, pid_t pid)
+static int needed_libpython(int fd, char names[][128], char *runpath, size_t rp_size);
+
+/*
+ * The command's own program, at its exec, holds no Python and links no
+ * libpython: said at once (it may still exec one, or dlopen one: those are
+ * traced), so that "not traced" never looks like "no events".
+ */
+static void say_not_python(struct discovery *d, pid_t pid)
+{
+	char path[64], exe[4096], names[2][128], rp[1024];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		int n = needed_libpython(fd, names, rp, sizeof(rp));
+
+		close(fd);
+		if (n > 0)
+			return; /* ld.so maps it next: found then */
+	}
+	len = readlink(path, exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = 0;
+	target_sanitize(exe);
+	pa_warn("%s: %s is not a Python program: its own audit events are traced only if it "
+		"execs or loads a Python, and the processes it starts are not followed (trace "
+		"them with -p, or system-wide)", d->cfg->command[0], exe[0] ? exe : "its program");
+	d->said_not_python = 1;
+}
+
+static int spawn_found(void *ctx, pid_t pid, int at_exec)
 {
 	struct discovery *d = ctx;
 	int n = attach_process(d, pid, pid, 1, 0);
 
 	if (n == -ESRCH)
 		return 0;
+	if (n == 0 && at_exec && !d->said_not_python)
+		say_not_python(d, pid);
 	if (n > 0) {
 		/*
 		 * Let go next, still stopped now: from here on its execs are held
@@ -302,11 +337,21 @@ static int attach_pids(struct discovery *d)
 	int i, n;
 
 	for (i = 0; i < cfg->npids; i++) {
-		pid_t pid = cfg->pids[i];
+		pid_t pid = cfg->pids[i], tgid;
 
 		if (!target_alive(pid)) {
 			pa_err("-p %d: no such process", pid);
 			return -ESRCH;
+		}
+		/* a thread's id: its process is traced (probes and exit are per process) */
+		tgid = target_tgid(pid);
+		if (tgid > 0 && tgid != pid) {
+			char comm[32];
+
+			target_comm(tgid, comm, sizeof(comm));
+			pa_info("-p %d is a thread of process %d (%s): tracing the process, all its "
+				"threads", pid, tgid, comm);
+			pid = tgid;
 		}
 		{
 			__u8 one = 1;
@@ -913,7 +958,7 @@ int discovery__start(struct discovery *d)
 		if (err)
 			return err;
 		if (!d->child_ended) {
-			if (!d->nattached)
+			if (!d->nattached && !d->said_not_python)
 				pa_warn("%s: no Python interpreter was found in it; nothing to trace",
 					cfg->command[0]);
 			if (watch_pid(d, d->child) == 0)
@@ -1012,6 +1057,9 @@ void discovery__report(struct discovery *d)
 		       (unsigned long long)st.held, (unsigned long long)st.late, st.max_ns / 1e6,
 		       d->nheld_probed);
 	}
+	if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended)
+		pa_warn("%s ran no Python in its own process: no audit event was traced",
+			d->cfg->command[0]);
 	if (d && d->nuntraced)
 		pa_warn("%d process%s not fully traced (said above)", d->nuntraced,
 			d->nuntraced == 1 ? " was" : "es were");

@@ -222,6 +222,29 @@ void target_comm(pid_t pid, char *buf, size_t size)
 		close(fd);
 }
 
+pid_t target_tgid(pid_t tid)
+{
+	char path[64], line[256];
+	pid_t tgid = -ESRCH;
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f) && n++ < 64) {
+		long v;
+
+		if (sscanf(line, "Tgid: %ld", &v) == 1 && v > 0) {
+			tgid = (pid_t)v;
+			break;
+		}
+	}
+	fclose(f);
+	return tgid;
+}
+
 int target_alive(pid_t pid)
 {
 	char path[64], buf[512], *p;
@@ -253,7 +276,7 @@ static int is_exec_mmap(pid_t pid)
 	return si.op == PTRACE_SYSCALL_INFO_EXIT && !si.exit.is_error;
 }
 
-int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid), void *ctx, pid_t *child,
+int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid, int at_exec), void *ctx, pid_t *child,
 		 int *ended, int *status)
 {
 	int st, pipefd[2], err = 0, after_exec = 0, in_mmap = 0;
@@ -318,7 +341,7 @@ int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid), void *ctx
 			continue;
 		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
 			after_exec = 1;
-			r = found(ctx, pid);
+			r = found(ctx, pid, 1);
 		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info si;
 
@@ -328,7 +351,7 @@ int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid), void *ctx
 					in_mmap = (si.entry.nr == SYS_mmap || si.entry.nr == SYS_mprotect) &&
 						  (si.entry.args[2] & 4 /* PROT_EXEC */);
 				else if (in_mmap && is_exec_mmap(pid))
-					r = found(ctx, pid);
+					r = found(ctx, pid, 0);
 			}
 		} else {
 			sig = WSTOPSIG(st);

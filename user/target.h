@@ -48,18 +48,21 @@ void target_sanitize(char *s);
 /* The comm of pid into buf ("?" if gone), sanitized for messages. */
 void target_comm(pid_t pid, char *buf, size_t size);
 
+/* The process (thread group) a thread id belongs to, or -ESRCH. */
+pid_t target_tgid(pid_t tid);
+
 /* Does pid exist (and is not a zombie)? */
 int target_alive(pid_t pid);
 
 /*
- * Starts cmd with its stdio, holds it under ptrace and calls found(ctx, pid)
- * after its execs and after each executable mmap it makes, until found returns
+ * Starts cmd with its stdio, holds it under ptrace and calls found(ctx, pid,
+ * at_exec) after its execs (at_exec 1) and after each executable mmap it makes, until found returns
  * 1 (its Python is probed: the child is let go) or the child ends.  found < 0
  * kills the child.  Returns 0 with *child set (still running, or ended with
  * *status filled and *ended = 1), or -errno (cmd could not be started: a message
  * was printed).
  */
-int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid), void *ctx, pid_t *child,
+int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid, int at_exec), void *ctx, pid_t *child,
 		 int *ended, int *status);
 
 #endif

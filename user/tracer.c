@@ -369,17 +369,13 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		t->skel->rodata->cfg_have_comm = 1;
 		strncpy((char *)t->skel->rodata->cfg_comm, cfg->comm, 15);
 	}
-	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : t->mode == DISC_PIDS ? 2 : 0;
+	/* -p and the command: the watched processes' new executable files (exec, dlopen) */
+	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : 2;
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
 	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
 	if (cfg->max_keys)
 		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
-	if (t->mode == DISC_COMMAND) {
-		/* the held child is watched through ptrace instead */
-		bpf_program__set_autoload(t->skel->progs.on_mmap, false);
-		bpf_program__set_autoload(t->skel->progs.on_exec, false);
-	}
 
 	err = pyaudit_bpf__load(t->skel);
 	if (err) {
@@ -387,14 +383,12 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		       err == -EPERM ? " (run as root)" : " (-v shows the verifier's log)");
 		goto fail;
 	}
-	if (t->mode != DISC_COMMAND) {
-		if (ensure_tracefs())
-			goto fail;
-		err = pyaudit_bpf__attach(t->skel);
-		if (err) {
-			pa_err("attaching the mmap watcher: %s", strerror(-err));
-			goto fail;
-		}
+	if (ensure_tracefs())
+		goto fail;
+	err = pyaudit_bpf__attach(t->skel);
+	if (err) {
+		pa_err("attaching the mmap watcher: %s", strerror(-err));
+		goto fail;
 	}
 	{
 		struct attach_opts ao = {
