@@ -1004,6 +1004,8 @@ void discovery__on_epoll(struct discovery *d, uint64_t data)
 	if (w < (unsigned)d->nwatch && !d->watch[w].gone) {
 		d->watch[w].gone = 1;
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->watch[w].fd, NULL);
+		if (d->hold) /* its pid may be reused by a process that is none of ours */
+			exec_hold__watch_pid(d->hold, d->watch[w].pid, 0);
 		if (d->mode == DISC_COMMAND && d->watch[w].pid == d->child &&
 		    waitpid(d->child, &d->child_status, 0) == d->child)
 			d->child_ended = 1;
