@@ -112,16 +112,20 @@ void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino)
 	a->nothers++;
 }
 
-int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino)
+int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_t *since_ns)
 {
 	int i, j;
 
 	for (i = 0; i < a->nbins; i++) {
 		if (a->bins[i]->bin->dev != dev || a->bins[i]->bin->ino != ino)
 			continue;
-		for (j = 0; j < a->nsets; j++)
-			if (a->sets[j].bin == i && a->sets[j].pid == -1)
+		for (j = 0; j < a->nsets; j++) {
+			if (a->sets[j].bin == i && a->sets[j].pid == -1) {
+				if (since_ns)
+					*since_ns = a->sets[j].since_ns;
 				return 1;
+			}
+		}
 	}
 	return 0;
 }

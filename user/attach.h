@@ -57,8 +57,8 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 /* Is (dev, ino) known not to be a Python binary?  Saves re-reading ELF files. */
 int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);
 void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
-/* Is (dev, ino) a Python binary probed for every process? */
-int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino);
+/* Is (dev, ino) a Python binary probed for every process?  Since when (CLOCK_MONOTONIC). */
+int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_t *since_ns);
 
 const struct probe_info *attacher__probe_info(struct attacher *a, unsigned probe_id);
 /* Adapter for struct output_opts.probe_lookup. */

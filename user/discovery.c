@@ -76,10 +76,13 @@ struct discovery {
 	struct exec_hold *hold;	/* new programs held at exec (NULL: --no-hold, or unavailable) */
 	int nheld_probed;	/* binaries probed while their first process was held */
 	int said_not_python;	/* the command's program was said not to be Python */
+	pid_t last_untraced_pid; /* the last untraced() message, not said twice in a row */
+	const char *last_untraced_fmt;
 	struct proc_file files[MAX_FILES];
 };
 
 static void process_held(struct discovery *d);
+static void settle_file(struct discovery *d, uint64_t dev, uint64_t ino);
 
 static uint64_t now_mono(void)
 {
@@ -107,6 +110,11 @@ static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
 	char msg[512], comm[32];
 	va_list ap;
 
+	/* once per process and kind of miss (several records may tell of one process) */
+	if (pid == d->last_untraced_pid && fmt == d->last_untraced_fmt)
+		return;
+	d->last_untraced_pid = pid;
+	d->last_untraced_fmt = fmt;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -473,9 +481,18 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
 {
 	uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff);
 
-	if (attacher__known_other(d->att, dev, r->ino) ||
-	    (d->mode == DISC_SYSTEM && attacher__probed_all(d->att, dev, r->ino)))
+	uint64_t since;
+
+	if (attacher__known_other(d->att, dev, r->ino)) {
+		settle_file(d, dev, r->ino);
 		return;
+	}
+	/* probed for everyone before this mapping: nothing to do (after: said, see attach_process) */
+	if (d->mode == DISC_SYSTEM && attacher__probed_all(d->att, dev, r->ino, &since) &&
+	    since <= r->hdr.ts_ns) {
+		settle_file(d, dev, r->ino);
+		return;
+	}
 	if (d->npend == d->cap_pend) {
 		int cap = d->cap_pend ? d->cap_pend * 2 : 64;
 		void *p = realloc(d->pend, cap * sizeof(*d->pend));
@@ -510,6 +527,27 @@ static void forget_file(struct discovery *d, const struct mmap_pending *p)
 
 	if (d->mode == DISC_SYSTEM)
 		bpf_map_delete_elem(bpf_map__fd(d->skel->maps.seen_files), &key);
+}
+
+/* The kernel's key of a file in seen_files, from a st_dev of ours. */
+static uint64_t seen_key(uint64_t dev, uint64_t ino)
+{
+	uint64_t kdev = ((uint64_t)major(dev) << 20) | minor(dev);
+
+	return (kdev << 40) ^ ino;
+}
+
+/*
+ * System-wide: a file decided for good (probed for every process, or not a
+ * Python) is no longer reported by the kernel; until then every mapping of it is.
+ */
+static void settle_file(struct discovery *d, uint64_t dev, uint64_t ino)
+{
+	uint64_t key = seen_key(dev, ino);
+	__u8 two = 2;
+
+	if (d->mode == DISC_SYSTEM)
+		bpf_map_update_elem(bpf_map__fd(d->skel->maps.seen_files), &key, &two, BPF_ANY);
 }
 
 /* Does the name suggest a Python?  Only to decide how loudly an unseen file is mentioned. */
@@ -564,6 +602,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 	close(fd);
 	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP) {
 		attacher__mark_other(d->att, p->dev, p->ino);
+		settle_file(d, p->dev, p->ino);
 		return;
 	}
 	if (err) {
@@ -575,6 +614,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 	}
 	if (!res.already)
 		d->nattached++;
+	settle_file(d, p->dev, p->ino);
 	pa_warn("PID %d (%s) ran %s (CPython %s) and ended before it could be probed: its events "
 		"were not seen; later processes of it are probed",
 		p->pid, p->comm, p->path, res.bin->version);
@@ -606,8 +646,10 @@ static void handle_pending_mmaps(struct discovery *d)
 					       p->ts_ns);
 				/* neither probed nor known not to be Python: ask again next time */
 				if (!attacher__known_other(d->att, p->dev, p->ino) &&
-				    !attacher__probed_all(d->att, p->dev, p->ino))
+				    !attacher__probed_all(d->att, p->dev, p->ino, NULL))
 					forget_file(d, p);
+				else
+					settle_file(d, p->dev, p->ino);
 				done = 1;
 				break;
 			}
@@ -865,9 +907,12 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 		/* decided for good unless a libpython it links could not be probed here */
 		if (r >= 0 && d->mode == DISC_SYSTEM)
 			exec_hold__decided(d->hold, e->dev, e->ino);
+		if (d->mode == DISC_SYSTEM)
+			settle_file(d, e->dev, e->ino);
 	} else if (python && d->mode == DISC_SYSTEM &&
-		   attacher__probed_all(d->att, e->dev, e->ino)) {
+		   attacher__probed_all(d->att, e->dev, e->ino, NULL)) {
 		exec_hold__decided(d->hold, e->dev, e->ino);
+		settle_file(d, e->dev, e->ino);
 	}
 	if (!exec_hold__done(d->hold, e) && python)
 		untraced(d, e->pid, "%s was let run after %d ms, before its probes were in: its "
