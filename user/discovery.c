@@ -266,9 +266,9 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 static int needed_libpython(int fd, char names[][128], char *runpath, size_t rp_size);
 
 /*
- * The command's own program, at its exec, holds no Python and links no
- * libpython: said at once (it may still exec one, or dlopen one: those are
- * traced), so that "not traced" never looks like "no events".
+ * The command's own program has run a second holding no Python and linking no
+ * libpython: said (it may still exec one, or dlopen one: those are traced), so
+ * that "not traced" never looks like "no events".
  */
 static void say_not_python(struct discovery *d, pid_t pid)
 {
@@ -297,12 +297,17 @@ static void say_not_python(struct discovery *d, pid_t pid)
 static int spawn_found(void *ctx, pid_t pid, int at_exec)
 {
 	struct discovery *d = ctx;
-	int n = attach_process(d, pid, pid, 1, 0);
+	int n;
 
+	if (at_exec == 2) {
+		/* its program has run a second with no Python: said (at exit too) */
+		if (!d->said_not_python)
+			say_not_python(d, pid);
+		return 0;
+	}
+	n = attach_process(d, pid, pid, 1, 0);
 	if (n == -ESRCH)
 		return 0;
-	if (n == 0 && at_exec && !d->said_not_python)
-		say_not_python(d, pid);
 	if (n > 0) {
 		/*
 		 * Let go next, still stopped now: from here on its execs are held
@@ -904,6 +909,9 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 		int r = probe_needed_libpython(d, e, name, attach_pid, comm);
 
 		python = r != 0;
+		if (!r && d->mode != DISC_SYSTEM)
+			pa_info("PID %d execs %s, which holds no Python: its events are traced again "
+				"only if it loads or execs one", e->pid, name);
 		/* decided for good unless a libpython it links could not be probed here */
 		if (r >= 0 && d->mode == DISC_SYSTEM)
 			exec_hold__decided(d->hold, e->dev, e->ino);
@@ -1105,8 +1113,9 @@ void discovery__report(struct discovery *d)
 		       d->nheld_probed);
 	}
 	if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended)
-		pa_warn("%s ran no Python in its own process: no audit event was traced",
-			d->cfg->command[0]);
+		pa_warn("%s ran no Python in its own process%s: no audit event was traced",
+			d->cfg->command[0], d->said_not_python ? "" :
+			" (the processes it starts are not followed)");
 	if (d && d->nuntraced)
 		pa_warn("%d process%s not fully traced (said above)", d->nuntraced,
 			d->nuntraced == 1 ? " was" : "es were");

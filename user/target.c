@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include "log.h"
 #include "target.h"
@@ -276,10 +277,28 @@ static int is_exec_mmap(pid_t pid)
 	return si.op == PTRACE_SYSCALL_INFO_EXIT && !si.exit.is_error;
 }
 
+static volatile sig_atomic_t spawn_alarm;
+
+static void on_spawn_alarm(int sig)
+{
+	(void)sig;
+	spawn_alarm = 1;
+}
+
+/* One second after an exec that brought no Python: found(..., 2) is called once. */
+static void arm_alarm(int on)
+{
+	struct itimerval it = { .it_value = { .tv_sec = on ? 1 : 0 } };
+
+	spawn_alarm = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid, int at_exec), void *ctx, pid_t *child,
 		 int *ended, int *status)
 {
 	int st, pipefd[2], err = 0, after_exec = 0, in_mmap = 0;
+	struct sigaction sa = { .sa_handler = on_spawn_alarm }, old_sa;
 	pid_t pid;
 
 	*ended = 0;
@@ -312,13 +331,25 @@ int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid, int at_exe
 	ptrace(PTRACE_SETOPTIONS, pid, 0,
 	       PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
 	ptrace(PTRACE_CONT, pid, 0, 0);
+	/* no SA_RESTART: the alarm interrupts waitpid() while the child runs on */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old_sa);
 
 	for (;;) {
 		int sig = 0, r;
 
 		if (waitpid(pid, &st, 0) < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				if (spawn_alarm) {
+					spawn_alarm = 0;
+					if (found(ctx, pid, 2) < 0) {
+						kill(pid, SIGKILL);
+						err = -ECANCELED;
+						/* reaped below as it ends */
+					}
+				}
 				continue;
+			}
 			err = -errno;
 			break;
 		}
@@ -342,6 +373,7 @@ int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid, int at_exe
 		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
 			after_exec = 1;
 			r = found(ctx, pid, 1);
+			arm_alarm(r == 0);
 		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info si;
 
@@ -368,6 +400,8 @@ int target_spawn(char *const *cmd, int (*found)(void *ctx, pid_t pid, int at_exe
 		}
 		ptrace(after_exec ? PTRACE_SYSCALL : PTRACE_CONT, pid, 0, sig);
 	}
+	arm_alarm(0);
+	sigaction(SIGALRM, &old_sa, NULL);
 	close(pipefd[0]);
 	return err;
 }

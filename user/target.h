@@ -56,7 +56,9 @@ int target_alive(pid_t pid);
 
 /*
  * Starts cmd with its stdio, holds it under ptrace and calls found(ctx, pid,
- * at_exec) after its execs (at_exec 1) and after each executable mmap it makes, until found returns
+ * at_exec) after its execs (at_exec 1), after each executable mmap it makes
+ * (0), and once a second after an exec that brought no Python (2: the child
+ * is running, not stopped; the return value other than < 0 is ignored), until found returns
  * 1 (its Python is probed: the child is let go) or the child ends.  found < 0
  * kills the child.  Returns 0 with *child set (still running, or ended with
  * *status filled and *ended = 1), or -errno (cmd could not be started: a message
