@@ -647,8 +647,11 @@ static void handle_pending_mmaps(struct discovery *d)
 			for (j = 0; j < n; j++) {
 				if (d->files[j].ino != p->ino)
 					continue;
-				attach_process(d, p->pid, d->mode == DISC_SYSTEM ? -1 : p->pid, 0,
-					       p->ts_ns);
+				if (attach_process(d, p->pid, d->mode == DISC_SYSTEM ? -1 : p->pid, 0,
+						   p->ts_ns) == -ESRCH &&
+				    !attacher__known_other(d->att, p->dev, p->ino) &&
+				    !attacher__probed_all(d->att, p->dev, p->ino, NULL))
+					lost_process(d, p); /* gone while we looked */
 				/* neither probed nor known not to be Python: ask again next time */
 				if (!attacher__known_other(d->att, p->dev, p->ino) &&
 				    !attacher__probed_all(d->att, p->dev, p->ino, NULL))
@@ -1103,6 +1106,12 @@ int discovery__nattached(struct discovery *d)
 
 void discovery__report(struct discovery *d)
 {
+	int i;
+
+	/* -p, the command: a target gone with a new file not looked at yet */
+	for (i = 0; d && d->mode != DISC_SYSTEM && i < d->npend; i++)
+		if (!target_alive(d->pend[i].pid))
+			lost_process(d, &d->pend[i]);
 	if (d && d->hold && log_verbose()) {
 		struct exec_hold_stats st;
 

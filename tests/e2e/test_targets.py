@@ -161,3 +161,27 @@ def test_pid_execs_another_python(first, second, tmp_path):
     ver = "3.11.7" if second == PYENV else "3.11.2"
     assert sum("PID %d (python3.11): CPython %s" % (p.pid, ver) in ln for ln in tool.err) == 1, \
         tool.describe()
+
+
+def test_pid_execs_another_python_without_hold_is_said(tmp_path):
+    """--no-hold: the new image cannot be probed before it runs; a short one is gone
+    before it is: the process is named in a warning, never silently lost."""
+    go = tmp_path / "go"
+    p = subprocess.Popen([DEBIAN, "-S", "-c", exec_code(PYENV, go)])
+    tool = None
+    try:
+        time.sleep(0.3)
+        tool = Tool(["-j", "--no-hold", "-p", str(p.pid)])
+        tool.wait_ready()
+        go.write_text("")
+        assert p.wait(20) == 0
+        assert tool.wait(20) == 0, tool.describe()
+    finally:
+        if p.poll() is None:
+            p.kill()
+        if tool:
+            tool.kill()
+    names = [e["event"] for e in tool.events() if e["pid"] == p.pid]
+    if "xp.after" not in names or names[names.index("os.exec") + 1] != "marshal.loads":
+        assert any(ln.startswith("pyaudit-trace: warning: PID %d " % p.pid)
+                   for ln in tool.err), tool.describe()
