@@ -1036,6 +1036,9 @@ int discovery__add_pid(struct discovery *d, pid_t pid, int strict)
 		return -E2BIG;
 	/* its later executable mappings (a dlopen'd libpython) are reported */
 	bpf_map_update_elem(bpf_map__fd(d->skel->maps.watched), &key, &one, BPF_ANY);
+	/* and a Python it execs is probed before it runs */
+	if (d->hold)
+		exec_hold__watch_pid(d->hold, pid, 1);
 	n = attach_process(d, pid, pid, strict, 0);
 	if (n < 0)
 		return n;
