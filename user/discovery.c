@@ -151,11 +151,15 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			struct proc_file *f = &d->files[i];
 			struct attach_result res;
 			const char *why;
+			char shown[256];
 			int fd;
 
 			if (attacher__known_other(d->att, f->dev, f->ino))
 				continue;
 			process_held(d); /* a new program waits no longer than one file's look */
+			/* the name for messages: a file name may hold terminal controls */
+			snprintf(shown, sizeof(shown), "%s", f->name);
+			target_sanitize(shown);
 			fd = target_open_file(pid, f);
 			if (fd == -ESTALE) {
 				stale = 1;
@@ -165,13 +169,13 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				if (!target_alive(pid))
 					return -ESRCH;
 				if (strict) {
-					pa_err("PID %d: opening %s: %s", pid, f->name, strerror(-fd));
+					pa_err("PID %d: opening %s: %s", pid, shown, strerror(-fd));
 					return fd;
 				}
-				untraced(d, pid, "opening %s: %s: not traced", f->name, strerror(-fd));
+				untraced(d, pid, "opening %s: %s: not traced", shown, strerror(-fd));
 				continue;
 			}
-			err = attacher__add_fd(d->att, fd, f->name, attach_pid, &res, &why);
+			err = attacher__add_fd(d->att, fd, shown, attach_pid, &res, &why);
 			close(fd);
 			if (err == -ENOENT || err == -ENOEXEC) {
 				attacher__mark_other(d->att, f->dev, f->ino);
@@ -194,11 +198,11 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				if (!target_alive(pid))
 					return -ESRCH;
 				if (strict) {
-					pa_err("PID %d: attaching to %s: %s", pid, f->name,
+					pa_err("PID %d: attaching to %s: %s", pid, shown,
 					       strerror(-err));
 					return err;
 				}
-				untraced(d, pid, "attaching to %s: %s: not traced", f->name,
+				untraced(d, pid, "attaching to %s: %s: not traced", shown,
 					 strerror(-err));
 				continue;
 			}
@@ -212,7 +216,7 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 					/* the binary is probed for what comes, not this process */
 					pa_warn("PID %d (%s) ran %s (CPython %s) and ended while it was "
 						"being probed: its events were not seen%s",
-						pid, comm0, f->name, res.bin->version,
+						pid, comm0, shown, res.bin->version,
 						attach_pid == -1 ? "; later processes of it are probed" : "");
 					d->nuntraced++;
 				}
@@ -228,7 +232,7 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				if (late_since_ns && res.since_ns > late_since_ns)
 					untraced(d, pid, "%s was mapped %.1f ms before it was probed: "
 						 "events of that process in between may be missing",
-						 f->name, (res.since_ns - late_since_ns) / 1e6);
+						 shown, (res.since_ns - late_since_ns) / 1e6);
 				continue;
 			}
 			target_comm(pid, comm, sizeof(comm));
@@ -240,9 +244,9 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			if (late_since_ns)
 				untraced(d, pid, "%s was first mapped %.1f ms before it could be "
 					 "probed: events of that process in between may be missing",
-					 f->name, (now_mono() - late_since_ns) / 1e6);
+					 shown, (now_mono() - late_since_ns) / 1e6);
 			if (log_verbose())
-				pa_dbg("  %s: %s, %d probes", f->name, res.bin->build, res.nlinks);
+				pa_dbg("  %s: %s, %d probes", shown, res.bin->build, res.nlinks);
 		}
 		if (!stale)
 			return found;
@@ -572,9 +576,12 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 {
 	struct attach_result res;
 	const char *why;
+	char shown[256];
 	struct stat st;
 	int fd = -1, err;
 
+	snprintf(shown, sizeof(shown), "%s", p->path);
+	target_sanitize(shown);
 	if (d->mode != DISC_SYSTEM) {
 		/* -p / the command: its process is the one that mattered */
 		pa_warn("PID %d (%s) ended before its new executable file could be examined: "
@@ -595,7 +602,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 			pa_warn("PID %d (%s) ended before its new executable file%s%s could be "
 				"examined: if it holds a Python, that process's events were not "
 				"seen; the file is examined when it runs next",
-				p->pid, p->comm, p->path[0] ? " " : "", p->path);
+				p->pid, p->comm, shown[0] ? " " : "", shown);
 			d->nuntraced++;
 		} else {
 			pa_dbg("PID %d (%s) ended before its new executable file could be examined; "
@@ -603,7 +610,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 		}
 		return;
 	}
-	err = attacher__add_fd(d->att, fd, p->path, -1, &res, &why);
+	err = attacher__add_fd(d->att, fd, shown, -1, &res, &why);
 	close(fd);
 	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP) {
 		attacher__mark_other(d->att, p->dev, p->ino);
@@ -613,7 +620,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 	if (err) {
 		forget_file(d, p);
 		pa_warn("PID %d (%s) ran %s and ended before it could be examined (%s): the file is "
-			"examined when it runs next", p->pid, p->comm, p->path, strerror(-err));
+			"examined when it runs next", p->pid, p->comm, shown, strerror(-err));
 		d->nuntraced++;
 		return;
 	}
@@ -622,7 +629,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 	settle_file(d, p->dev, p->ino);
 	pa_warn("PID %d (%s) ran %s (CPython %s) and ended before it could be probed: its events "
 		"were not seen; later processes of it are probed",
-		p->pid, p->comm, p->path, res.bin->version);
+		p->pid, p->comm, shown, res.bin->version);
 	d->nuntraced++;
 }
 
@@ -861,7 +868,7 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 static void decide_held(struct discovery *d, const struct held_exec *e)
 {
 	pid_t attach_pid = d->mode == DISC_SYSTEM ? -1 : e->pid;
-	char name[PATH_MAX], path[48], comm[16];
+	char name[PATH_MAX], shown[512], path[48], comm[16];
 	const char *base;
 	int python = 0, other = 0, err;
 	uint64_t t_start = now_mono();
@@ -873,6 +880,8 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 	if (!name[0])
 		snprintf(name, sizeof(name), "(file %llu:%llu)", (unsigned long long)e->dev,
 			 (unsigned long long)e->ino);
+	snprintf(shown, sizeof(shown), "%.511s", name); /* for messages */
+	target_sanitize(shown);
 	/* what its comm is about to be */
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	snprintf(comm, sizeof(comm), "%.15s", base);
@@ -884,7 +893,7 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 		struct attach_result res;
 		const char *why;
 
-		err = attacher__add_fd(d->att, e->fd, name, attach_pid, &res, &why);
+		err = attacher__add_fd(d->att, e->fd, shown, attach_pid, &res, &why);
 		if (!err) {
 			python = 1;
 			if (!res.already) {
@@ -903,7 +912,7 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 			untraced(d, e->pid, "%s", why);
 			attacher__mark_other(d->att, e->dev, e->ino);
 		} else {
-			untraced(d, e->pid, "examining %s, which it executes: %s: not traced", name,
+			untraced(d, e->pid, "examining %s, which it executes: %s: not traced", shown,
 				 strerror(-err));
 		}
 	}
@@ -914,7 +923,7 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 		python = r != 0;
 		if (!r && d->mode != DISC_SYSTEM)
 			pa_info("PID %d execs %s, which holds no Python: its events are traced again "
-				"only if it loads or execs one", e->pid, name);
+				"only if it loads or execs one", e->pid, shown);
 		/* decided for good unless a libpython it links could not be probed here */
 		if (r >= 0 && d->mode == DISC_SYSTEM)
 			exec_hold__decided(d->hold, e->dev, e->ino);
@@ -927,10 +936,10 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 	}
 	if (!exec_hold__done(d->hold, e) && python)
 		untraced(d, e->pid, "%s was let run after %d ms, before its probes were in: its "
-			 "first events may be missing", name, HOLD_DEADLINE_MS);
+			 "first events may be missing", shown, HOLD_DEADLINE_MS);
 	else if (python)
 		pa_dbg("PID %d: %s probed %.1f ms after its exec was held (%.1f ms deciding)",
-		       e->pid, name, (now_mono() - e->t0_ns) / 1e6, (now_mono() - t_start) / 1e6);
+		       e->pid, shown, (now_mono() - e->t0_ns) / 1e6, (now_mono() - t_start) / 1e6);
 }
 
 static void process_held(struct discovery *d)
