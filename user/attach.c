@@ -22,6 +22,7 @@
 
 struct binary {
 	struct pybin *bin;
+	int fd;			/* kept open: its inode number cannot be reused meanwhile */
 	int layout;		/* index in skel->bss->layouts, or -1 */
 	struct probe_info info;
 	char version[24];
@@ -44,7 +45,8 @@ struct attacher {
 	struct linkset *sets;
 	int nsets;
 	int nlayouts;
-	struct { uint64_t dev, ino; } *others;
+	/* ctime 0: not known (marked from a name, not an open file) */
+	struct { uint64_t dev, ino, ctime; } *others;
 	int nothers, cap_others;
 	struct probe_info *probes; /* probe id -> info (points into bins) */
 	int nprobes;
@@ -75,6 +77,8 @@ void attacher__free(struct attacher *a)
 	}
 	for (i = 0; i < a->nbins; i++) {
 		pybin__free(a->bins[i]->bin);
+		if (a->bins[i]->fd >= 0)
+			close(a->bins[i]->fd);
 		free(a->bins[i]);
 	}
 	free(a->sets);
@@ -109,6 +113,7 @@ void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino)
 	}
 	a->others[a->nothers].dev = dev;
 	a->others[a->nothers].ino = ino;
+	a->others[a->nothers].ctime = 0;
 	a->nothers++;
 }
 
@@ -128,6 +133,47 @@ int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_
 		}
 	}
 	return 0;
+}
+
+static uint64_t ctime_ns(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000ull + st->st_ctim.tv_nsec;
+}
+
+/*
+ * An inode number is reused once its file is deleted: an open file is the
+ * same one as a file known before only if its change time is the same too.
+ */
+int attacher__known_other_fd(struct attacher *a, int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fstat(fd, &st))
+		return 0;
+	for (i = 0; i < a->nothers; i++)
+		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino)
+			return a->others[i].ctime == ctime_ns(&st);
+	return 0;
+}
+
+void attacher__mark_other_fd(struct attacher *a, int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fstat(fd, &st))
+		return;
+	for (i = 0; i < a->nothers; i++) {
+		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino) {
+			a->others[i].ctime = ctime_ns(&st);
+			return;
+		}
+	}
+	attacher__mark_other(a, st.st_dev, st.st_ino);
+	for (i = 0; i < a->nothers; i++)
+		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino)
+			a->others[i].ctime = ctime_ns(&st);
 }
 
 /* Layout slot shared by every binary with the same layout. */
@@ -167,6 +213,7 @@ static int add_binary(struct attacher *a, struct pybin *bin)
 		return -ENOMEM;
 	a->bins[a->nbins] = b;
 	b->bin = bin;
+	b->fd = -1;
 	b->layout = layout_slot(a, &bin->layout);
 	if (b->layout < 0) {
 		/* more layouts than slots: objects of this binary are reported as opaque */
@@ -290,6 +337,8 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 			pybin__free(bin);
 			return bi;
 		}
+		/* held open for the run: (dev, ino) stays this file's, never a later one's */
+		a->bins[bi]->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	}
 	b = a->bins[bi];
 	bin = b->bin;

@@ -57,6 +57,13 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 /* Is (dev, ino) known not to be a Python binary?  Saves re-reading ELF files. */
 int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);
 void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
+/*
+ * The same for an open file, and marking one: an inode number is reused once
+ * its file is deleted, so an open file is known only if its change time is
+ * the one seen too.
+ */
+int attacher__known_other_fd(struct attacher *a, int fd);
+void attacher__mark_other_fd(struct attacher *a, int fd);
 /* Is (dev, ino) a Python binary probed for every process?  Since when (CLOCK_MONOTONIC). */
 int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_t *since_ns);
 

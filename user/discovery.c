@@ -154,8 +154,6 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			char shown[256];
 			int fd;
 
-			if (attacher__known_other(d->att, f->dev, f->ino))
-				continue;
 			process_held(d); /* a new program waits no longer than one file's look */
 			/* the name for messages: a file name may hold terminal controls */
 			snprintf(shown, sizeof(shown), "%s", f->name);
@@ -175,19 +173,22 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				untraced(d, pid, "opening %s: %s: not traced", shown, strerror(-fd));
 				continue;
 			}
-			err = attacher__add_fd(d->att, fd, shown, attach_pid, &res, &why);
-			close(fd);
-			if (err == -ENOENT || err == -ENOEXEC) {
-				attacher__mark_other(d->att, f->dev, f->ino);
+			if (attacher__known_other_fd(d->att, fd)) {
+				close(fd);
 				continue;
 			}
+			err = attacher__add_fd(d->att, fd, shown, attach_pid, &res, &why);
+			if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
+				attacher__mark_other_fd(d->att, fd);
+			close(fd);
+			if (err == -ENOENT || err == -ENOEXEC)
+				continue;
 			if (err == -ENOTSUP) {
 				if (strict) {
 					pa_err("PID %d: %s", pid, why);
 					return err;
 				}
 				untraced(d, pid, "%s", why);
-				attacher__mark_other(d->att, f->dev, f->ino);
 				continue;
 			}
 			if (err == -ESTALE) {
@@ -611,9 +612,10 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 		return;
 	}
 	err = attacher__add_fd(d->att, fd, shown, -1, &res, &why);
+	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
+		attacher__mark_other_fd(d->att, fd);
 	close(fd);
 	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP) {
-		attacher__mark_other(d->att, p->dev, p->ino);
 		settle_file(d, p->dev, p->ino);
 		return;
 	}
@@ -826,23 +828,22 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 			err = readlink(path, name, sizeof(name) - 1);
 			name[err > 0 ? err : 0] = 0;
-			if (!fstat(fd, &st) && attacher__known_other(d->att, st.st_dev, st.st_ino)) {
+			if (!fstat(fd, &st) && attacher__known_other_fd(d->att, fd)) {
 				close(fd);
 				continue;
 			}
 			err = attacher__add_fd(d->att, fd, name[0] ? name : names[k], attach_pid, &res,
 					       &why);
+			if (err == -ENOENT || err == -ENOEXEC)
+				attacher__mark_other_fd(d->att, fd);
 			close(fd);
 			if (err == -ENOTSUP) {
 				untraced(d, e->pid, "%s", why);
 				ret = 1;
 				continue;
 			}
-			if (err) {
-				if (err == -ENOENT || err == -ENOEXEC)
-					attacher__mark_other(d->att, st.st_dev, st.st_ino);
+			if (err)
 				continue;
-			}
 			ret = 1;
 			if (!res.already) {
 				d->nattached++;
@@ -887,7 +888,7 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 	snprintf(comm, sizeof(comm), "%.15s", base);
 	target_sanitize(comm);
 
-	if (attacher__known_other(d->att, e->dev, e->ino)) {
+	if (attacher__known_other_fd(d->att, e->fd)) {
 		other = 1;
 	} else {
 		struct attach_result res;
@@ -906,11 +907,11 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 					attach_pid == -1 ? " [every process]" : "");
 			}
 		} else if (err == -ENOENT || err == -ENOEXEC) {
-			attacher__mark_other(d->att, e->dev, e->ino);
+			attacher__mark_other_fd(d->att, e->fd);
 			other = 1;
 		} else if (err == -ENOTSUP) {
 			untraced(d, e->pid, "%s", why);
-			attacher__mark_other(d->att, e->dev, e->ino);
+			attacher__mark_other_fd(d->att, e->fd);
 		} else {
 			untraced(d, e->pid, "examining %s, which it executes: %s: not traced", shown,
 				 strerror(-err));
@@ -926,12 +927,12 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 				"only if it loads or execs one", e->pid, shown);
 		/* decided for good unless a libpython it links could not be probed here */
 		if (r >= 0 && d->mode == DISC_SYSTEM)
-			exec_hold__decided(d->hold, e->dev, e->ino);
+			exec_hold__decided(d->hold, e->dev, e->ino, e->ctime);
 		if (d->mode == DISC_SYSTEM)
 			settle_file(d, e->dev, e->ino);
 	} else if (python && d->mode == DISC_SYSTEM &&
 		   attacher__probed_all(d->att, e->dev, e->ino, NULL)) {
-		exec_hold__decided(d->hold, e->dev, e->ino);
+		exec_hold__decided(d->hold, e->dev, e->ino, e->ctime);
 		settle_file(d, e->dev, e->ino);
 	}
 	if (!exec_hold__done(d->hold, e) && python)

@@ -15,6 +15,8 @@
  *    the whole machine (SIGSTOP cannot be ignored: the README says so).
  *  - Only local disk and memory filesystems are marked: a FUSE or network
  *    file could make our own read of it block.
+ *  - If the main loop leaves STALLED_MAX held execs untouched until their
+ *    deadline (it is stuck on something), nothing more is held until it is back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +44,7 @@ struct slot {
 	int used, taken, answered;
 	int fd;
 	pid_t pid;
-	uint64_t dev, ino, t0;
+	uint64_t dev, ino, ctime, t0;
 };
 
 struct exec_hold {
@@ -53,13 +55,17 @@ struct exec_hold {
 	int started;
 	pthread_mutex_t mu;
 	struct slot slots[NSLOTS];
-	struct { uint64_t dev, ino; } *decided;
+	struct { uint64_t dev, ino, ctime; } *decided; /* ctime: inode numbers are reused */
 	int ndecided;
 	pid_t pids[MAX_PIDS];
 	int npids;
 	pid_t self;
+	int stalled;	/* held execs the main loop never picked up before their deadline */
 	struct exec_hold_stats st;
 };
+
+/* The main loop stuck (a binary that takes long to analyse): stop holding until it is back. */
+#define STALLED_MAX 3
 
 static uint64_t now_ns(void)
 {
@@ -90,7 +96,7 @@ static size_t decided_hash(uint64_t dev, uint64_t ino)
 }
 
 /* mutex held */
-static int is_decided(struct exec_hold *h, uint64_t dev, uint64_t ino)
+static int is_decided(struct exec_hold *h, uint64_t dev, uint64_t ino, uint64_t ctime)
 {
 	size_t i = decided_hash(dev, ino), n;
 
@@ -98,9 +104,14 @@ static int is_decided(struct exec_hold *h, uint64_t dev, uint64_t ino)
 		if (!h->decided[i].ino && !h->decided[i].dev)
 			return 0;
 		if (h->decided[i].dev == dev && h->decided[i].ino == ino)
-			return 1;
+			return h->decided[i].ctime == ctime;
 	}
 	return 0;
+}
+
+static uint64_t ctime_of(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000ull + st->st_ctim.tv_nsec;
 }
 
 /* mutex held */
@@ -130,6 +141,7 @@ static void expire(struct exec_hold *h, uint64_t now)
 		if (now - s->t0 > h->st.max_ns)
 			h->st.max_ns = now - s->t0;
 		if (!s->taken) {
+			h->stalled++;
 			close(s->fd);
 			s->used = 0;
 		}
@@ -171,7 +183,7 @@ static void handle_request(struct exec_hold *h, const struct fanotify_event_meta
 	}
 	pthread_mutex_lock(&h->mu);
 	hold = md->pid != h->self && (h->all || pid_watched(h, md->pid)) &&
-	       !is_decided(h, st.st_dev, st.st_ino);
+	       !is_decided(h, st.st_dev, st.st_ino, ctime_of(&st)) && h->stalled < STALLED_MAX;
 	for (i = 0; hold && i < NSLOTS; i++)
 		if (!h->slots[i].used)
 			break;
@@ -184,7 +196,7 @@ static void handle_request(struct exec_hold *h, const struct fanotify_event_meta
 	}
 	h->slots[i] = (struct slot){
 		.used = 1, .fd = md->fd, .pid = md->pid,
-		.dev = st.st_dev, .ino = st.st_ino, .t0 = now_ns(),
+		.dev = st.st_dev, .ino = st.st_ino, .ctime = ctime_of(&st), .t0 = now_ns(),
 	};
 	h->st.held++;
 	pthread_mutex_unlock(&h->mu);
@@ -430,6 +442,7 @@ int exec_hold__next(struct exec_hold *h, struct held_exec *e)
 	int i;
 
 	pthread_mutex_lock(&h->mu);
+	h->stalled = 0; /* the main loop is here: hold again */
 	for (i = 0; i < NSLOTS; i++) {
 		struct slot *s = &h->slots[i];
 
@@ -437,7 +450,8 @@ int exec_hold__next(struct exec_hold *h, struct held_exec *e)
 			continue;
 		s->taken = 1;
 		*e = (struct held_exec){
-			.fd = s->fd, .pid = s->pid, .dev = s->dev, .ino = s->ino, .t0_ns = s->t0,
+			.fd = s->fd, .pid = s->pid, .dev = s->dev, .ino = s->ino, .ctime = s->ctime,
+			.t0_ns = s->t0,
 			.slot = i,
 		};
 		pthread_mutex_unlock(&h->mu);
@@ -476,7 +490,7 @@ int exec_hold__done(struct exec_hold *h, const struct held_exec *e)
 	return held;
 }
 
-void exec_hold__decided(struct exec_hold *h, uint64_t dev, uint64_t ino)
+void exec_hold__decided(struct exec_hold *h, uint64_t dev, uint64_t ino, uint64_t ctime)
 {
 	size_t i = decided_hash(dev, ino), n;
 
@@ -485,11 +499,14 @@ void exec_hold__decided(struct exec_hold *h, uint64_t dev, uint64_t ino)
 	pthread_mutex_lock(&h->mu);
 	if (h->ndecided < NDECIDED / 2) {
 		for (n = 0; n < NDECIDED; n++, i = (i + 1) & (NDECIDED - 1)) {
-			if (h->decided[i].dev == dev && h->decided[i].ino == ino)
+			if (h->decided[i].dev == dev && h->decided[i].ino == ino) {
+				h->decided[i].ctime = ctime;
 				break;
+			}
 			if (!h->decided[i].ino && !h->decided[i].dev) {
 				h->decided[i].dev = dev;
 				h->decided[i].ino = ino;
+				h->decided[i].ctime = ctime;
 				h->ndecided++;
 				break;
 			}

@@ -21,7 +21,7 @@ struct exec_hold;
 struct held_exec {
 	int fd;			/* the file being executed (owned by the hold) */
 	pid_t pid;		/* the process executing it */
-	uint64_t dev, ino;
+	uint64_t dev, ino, ctime;	/* ctime_ns: an inode number is reused once freed */
 	uint64_t t0_ns;		/* CLOCK_MONOTONIC when the kernel's request was read */
 	int slot;
 };
@@ -47,8 +47,8 @@ int exec_hold__next(struct exec_hold *h, struct held_exec *e);
  */
 int exec_hold__done(struct exec_hold *h, const struct held_exec *e);
 
-/* (dev, ino) needs no decision: its execs are allowed at once from now on. */
-void exec_hold__decided(struct exec_hold *h, uint64_t dev, uint64_t ino);
+/* (dev, ino, ctime) needs no decision: its execs are allowed at once from now on. */
+void exec_hold__decided(struct exec_hold *h, uint64_t dev, uint64_t ino, uint64_t ctime);
 /* Holds (on) or stops holding (off) the execs of pid (when not all). */
 void exec_hold__watch_pid(struct exec_hold *h, pid_t pid, int on);
 

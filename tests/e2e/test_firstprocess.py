@@ -129,3 +129,30 @@ def test_hold_released_when_killed(tmp_path):
     assert subprocess.run(["./python3.11", "-S", "-c", "pass"], cwd=str(tmp_path),
                           timeout=10).returncode == 0
     assert time.monotonic() - t < 2
+
+
+def test_reused_inode_number_is_examined_again(tmp_path):
+    """A file deleted frees its inode number, which the next file may get: a Python
+    copied where a program known not to be Python was (same device and inode number)
+    is examined again, not let run as known."""
+    tool = Tool(["-j", "-e", "reuse.*"])
+    reused = 0
+    try:
+        tool.wait_ready()
+        for k in range(6):
+            x = tmp_path / "x"
+            shutil.copy("/bin/true", x)
+            ino = os.stat(x).st_ino
+            assert subprocess.run([str(x)], timeout=10).returncode == 0
+            x.unlink()
+            shutil.copy("/usr/bin/python3.11", x)
+            reused += os.stat(x).st_ino == ino
+            code = "import sys; sys.audit('reuse.x', %d)" % k
+            assert subprocess.run([str(x), "-S", "-c", code], timeout=30).returncode == 0
+            x.unlink()
+        tool.wait_stdout(lambda e: e.get("event") == "reuse.x" and e.get("args") == [5], 5)
+        assert tool.stop() == 0, tool.describe()
+    finally:
+        tool.kill()
+    assert seen(tool, "reuse.x") == list(range(6)), "%d of 6 at a reused inode number\n%s" % (
+        reused, tool.describe())
