@@ -151,7 +151,7 @@ struct {
 	__type(value, __u32);
 } cgroup_verdicts SEC(".maps");
 
-/* File identities already looked at by userspace (discovery): (dev << 32 ^ ino) -> 1 */
+/* Files reported to userspace (discovery): (dev << 40 ^ ino) -> 1 reported, 2 decided */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -1932,7 +1932,7 @@ static __always_inline void file_seen(struct file *file, const char *path)
 {
 	__u64 dev, ino, key;
 	__u32 tgid;
-	__u8 one = 1;
+	__u8 one = 1, *seen;
 
 	if (!file)
 		return;
@@ -1945,10 +1945,17 @@ static __always_inline void file_seen(struct file *file, const char *path)
 			send_proc(PA_REC_MMAP, dev, ino, path);
 		return;
 	}
+	/*
+	 * Reported until userspace has decided (2: probed for every process, or
+	 * not a Python): every process that maps it meanwhile is told of, so that
+	 * one started before its probes were in is known and said.
+	 */
 	key = (dev << 40) ^ ino;
-	if (bpf_map_lookup_elem(&seen_files, &key))
+	seen = bpf_map_lookup_elem(&seen_files, &key);
+	if (seen && *seen == 2)
 		return;
-	bpf_map_update_elem(&seen_files, &key, &one, BPF_ANY);
+	if (!seen)
+		bpf_map_update_elem(&seen_files, &key, &one, BPF_ANY);
 	send_proc(PA_REC_MMAP, dev, ino, path);
 }
 

@@ -6,9 +6,12 @@
  * event can say what route it came by.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
@@ -19,6 +22,7 @@
 
 struct binary {
 	struct pybin *bin;
+	int fd;			/* kept open: its inode number cannot be reused meanwhile */
 	int layout;		/* index in skel->bss->layouts, or -1 */
 	struct probe_info info;
 	char version[24];
@@ -29,6 +33,7 @@ struct linkset {
 	pid_t pid;
 	struct bpf_link **links;
 	int nlinks;
+	uint64_t since_ns;	/* when attached */
 };
 
 struct attacher {
@@ -40,7 +45,8 @@ struct attacher {
 	struct linkset *sets;
 	int nsets;
 	int nlayouts;
-	struct { uint64_t dev, ino; } *others;
+	/* ctime 0: not known (marked from a name, not an open file) */
+	struct { uint64_t dev, ino, ctime; } *others;
 	int nothers, cap_others;
 	struct probe_info *probes; /* probe id -> info (points into bins) */
 	int nprobes;
@@ -71,6 +77,8 @@ void attacher__free(struct attacher *a)
 	}
 	for (i = 0; i < a->nbins; i++) {
 		pybin__free(a->bins[i]->bin);
+		if (a->bins[i]->fd >= 0)
+			close(a->bins[i]->fd);
 		free(a->bins[i]);
 	}
 	free(a->sets);
@@ -105,7 +113,67 @@ void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino)
 	}
 	a->others[a->nothers].dev = dev;
 	a->others[a->nothers].ino = ino;
+	a->others[a->nothers].ctime = 0;
 	a->nothers++;
+}
+
+int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_t *since_ns)
+{
+	int i, j;
+
+	for (i = 0; i < a->nbins; i++) {
+		if (a->bins[i]->bin->dev != dev || a->bins[i]->bin->ino != ino)
+			continue;
+		for (j = 0; j < a->nsets; j++) {
+			if (a->sets[j].bin == i && a->sets[j].pid == -1) {
+				if (since_ns)
+					*since_ns = a->sets[j].since_ns;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static uint64_t ctime_ns(const struct stat *st)
+{
+	return (uint64_t)st->st_ctim.tv_sec * 1000000000ull + st->st_ctim.tv_nsec;
+}
+
+/*
+ * An inode number is reused once its file is deleted: an open file is the
+ * same one as a file known before only if its change time is the same too.
+ */
+int attacher__known_other_fd(struct attacher *a, int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fstat(fd, &st))
+		return 0;
+	for (i = 0; i < a->nothers; i++)
+		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino)
+			return a->others[i].ctime == ctime_ns(&st);
+	return 0;
+}
+
+void attacher__mark_other_fd(struct attacher *a, int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fstat(fd, &st))
+		return;
+	for (i = 0; i < a->nothers; i++) {
+		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino) {
+			a->others[i].ctime = ctime_ns(&st);
+			return;
+		}
+	}
+	attacher__mark_other(a, st.st_dev, st.st_ino);
+	for (i = 0; i < a->nothers; i++)
+		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino)
+			a->others[i].ctime = ctime_ns(&st);
 }
 
 /* Layout slot shared by every binary with the same layout. */
@@ -145,6 +213,7 @@ static int add_binary(struct attacher *a, struct pybin *bin)
 		return -ENOMEM;
 	a->bins[a->nbins] = b;
 	b->bin = bin;
+	b->fd = -1;
 	b->layout = layout_slot(a, &bin->layout);
 	if (b->layout < 0) {
 		/* more layouts than slots: objects of this binary are reported as opaque */
@@ -217,6 +286,34 @@ static struct bpf_program *prog_for(struct pyaudit_bpf *skel, unsigned kind)
 int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
 		  const char **why)
 {
+	int fd, err;
+
+	memset(res, 0, sizeof(*res));
+	*why = NULL;
+	/* O_NONBLOCK: a FIFO put where a binary was expected must not block us */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	err = attacher__add_fd(a, fd, path, pid, res, why);
+	close(fd);
+	return err;
+}
+
+/*
+ * The kernel resolves /proc/self/fd/N to our open file: is that the inode we
+ * analysed?  (It is unless the descriptor was replaced under us; checked, as
+ * the probes and the semaphore counts computed from one file must land in it.)
+ */
+static int fd_path_is(const char *fdpath, const struct pybin *bin)
+{
+	struct stat st;
+
+	return !stat(fdpath, &st) && st.st_dev == bin->dev && st.st_ino == bin->ino;
+}
+
+int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
+		     struct attach_result *res, const char **why)
+{
 	static char whybuf[256];
 	struct pybin *bin = NULL;
 	const struct py_probe_point *pts;
@@ -224,14 +321,21 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	struct linkset *set;
 	struct binary *b;
 	int i, bi, npts, usdt, err, pid_id, cache_names;
+	char path[48];
 	void *p;
 
 	memset(res, 0, sizeof(*res));
 	*why = NULL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
+	/* the probes go into the file analysed: the same open file, by its descriptor */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	/* a binary looked at before is not read again (libpython can be tens of MiB) */
-	bi = stat(path, &st) ? -1 : find_binary(a, st.st_dev, st.st_ino);
+	bi = find_binary(a, st.st_dev, st.st_ino);
 	if (bi < 0) {
-		err = pybin__open(path, &bin);
+		err = pybin__open_fd(fd, name, &bin);
 		if (err)
 			return err;
 		bi = find_binary(a, bin->dev, bin->ino);
@@ -244,6 +348,8 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 			pybin__free(bin);
 			return bi;
 		}
+		/* held open for the run: (dev, ino) stays this file's, never a later one's */
+		a->bins[bi]->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	}
 	b = a->bins[bi];
 	bin = b->bin;
@@ -252,7 +358,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	case PROBE_USDT:
 		if (!bin->nusdt) {
 			snprintf(whybuf, sizeof(whybuf),
-				 "no USDT marker python:audit in %s (try --probe uprobe)", path);
+				 "no USDT marker python:audit in %s (try --probe uprobe)", name);
 			*why = whybuf;
 			return -ENOTSUP;
 		}
@@ -261,7 +367,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	case PROBE_UPROBE:
 		if (!bin->nuprobe) {
 			snprintf(whybuf, sizeof(whybuf),
-				 "no audit function found for uprobes in %s%s", path,
+				 "no audit function found for uprobes in %s%s", name,
 				 bin->nusdt ? " (try --probe usdt)" : "");
 			*why = whybuf;
 			return -ENOTSUP;
@@ -271,7 +377,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	default:
 		usdt = bin->nusdt > 0;
 		if (!usdt && !bin->nuprobe) {
-			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", path);
+			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", name);
 			*why = whybuf;
 			return -ENOTSUP;
 		}
@@ -288,6 +394,7 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 	for (i = 0; i < a->nsets; i++) {
 		if (a->sets[i].bin == bi && (a->sets[i].pid == pid || a->sets[i].pid == -1)) {
 			res->already = 1;
+			res->since_ns = a->sets[i].since_ns;
 			return 0;
 		}
 	}
@@ -327,6 +434,10 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 		a->skel->bss->probe_cfg[pid_id].runtime = cache_names ? bin->runtime_vaddr : 0;
 	}
 
+	if (!fd_path_is(path, bin)) {
+		err = -ESTALE;
+		goto fail;
+	}
 	for (i = 0; i < npts; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo);
 		struct bpf_link *link;
@@ -342,16 +453,27 @@ int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach
 						       pts[i].offset, &uo);
 		if (!link) {
 			err = -errno;
-			pa_dbg("attach %s at %s+0x%llx (pid %d): %s", pts[i].what, path,
+			pa_dbg("attach %s at %s+0x%llx (pid %d): %s", pts[i].what, name,
 			       (unsigned long long)pts[i].offset, pid, strerror(-err));
 			goto fail;
 		}
-		pa_dbg("attached %s at %s+0x%llx for %s %d", pts[i].what, path,
+		pa_dbg("attached %s at %s+0x%llx for %s %d", pts[i].what, name,
 		       (unsigned long long)pts[i].offset, pid == -1 ? "every process" : "pid",
 		       pid);
 		set->links[set->nlinks++] = link;
 	}
+	/* and after: the links are on the inode analysed, or none of them counts */
+	if (!fd_path_is(path, bin)) {
+		err = -ESTALE;
+		goto fail;
+	}
 	res->nlinks = set->nlinks;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		set->since_ns = res->since_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	}
 	a->nsets++;
 	return 0;
 fail:

@@ -31,6 +31,7 @@ struct attach_result {
 	int complete;
 	const char *gap;	/* if not complete: what is not seen */
 	int nlinks;
+	uint64_t since_ns;	/* CLOCK_MONOTONIC when these probes went in (now, or before) */
 };
 
 struct attacher *attacher__new(const struct attach_opts *opts);
@@ -45,10 +46,26 @@ void attacher__free(struct attacher *a); /* NULL is fine; detaches everything */
  */
 int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
 		  const char **why);
+/*
+ * The same for the open file fd (not consumed), named name in messages: the
+ * file analysed is the file probed (through /proc/self/fd/N), checked before
+ * and after attaching.  -ESTALE if that check fails (nothing is attached).
+ */
+int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
+		     struct attach_result *res, const char **why);
 
 /* Is (dev, ino) known not to be a Python binary?  Saves re-reading ELF files. */
 int attacher__known_other(struct attacher *a, uint64_t dev, uint64_t ino);
 void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
+/*
+ * The same for an open file, and marking one: an inode number is reused once
+ * its file is deleted, so an open file is known only if its change time is
+ * the one seen too.
+ */
+int attacher__known_other_fd(struct attacher *a, int fd);
+void attacher__mark_other_fd(struct attacher *a, int fd);
+/* Is (dev, ino) a Python binary probed for every process?  Since when (CLOCK_MONOTONIC). */
+int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_t *since_ns);
 
 /*
  * Each set of probes attached: pid (-1: every process of the binary), the

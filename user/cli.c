@@ -61,6 +61,7 @@ enum {
 	OPT_CONTAINER,
 	OPT_STACK,
 	OPT_NO_SITE,
+	OPT_NO_HOLD,
 };
 
 static const struct argp_option opts[] = {
@@ -94,6 +95,9 @@ static const struct argp_option opts[] = {
 	{ "stack", OPT_STACK, "N", 0,
 	  "Show the N innermost Python frames of each event's call site (default 1, at most 8)", 0 },
 	{ "no-site", OPT_NO_SITE, NULL, 0, "Do not read the Python call site of events", 0 },
+	{ "no-hold", OPT_NO_HOLD, NULL, 0,
+	  "Do not hold a new program at exec (fanotify) while its Python is probed: its first "
+	  "events may then be missed", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "KIB", 0, "Ring buffer size in KiB (default 8192)", 0 },
 	{ "empty-probe", OPT_EMPTY_PROBE, NULL, OPTION_HIDDEN,
 	  "Attach a program that does nothing at the same places (benchmark floor)", 0 },
@@ -462,6 +466,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EMPTY_PROBE:
 		cfg->empty_probe = true;
+		break;
+	case OPT_NO_HOLD:
+		cfg->no_hold = true;
 		break;
 	case OPT_MAX_KEYS:
 		cfg->max_keys = need_uint("--max-keys", arg, 1, 1 << 24);

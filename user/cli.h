@@ -52,6 +52,7 @@ struct config {
 	bool hist;			/* --hist */
 	bool wait;			/* --wait: -p of a process with no Python yet is watched */
 	bool empty_probe;		/* --empty-probe: benchmark floor, no events */
+	bool no_hold;			/* --no-hold: no fanotify exec hold (user/exechold.c) */
 	unsigned max_keys;		/* --max-keys: count map size; 0 = default */
 	/* kernel-side filters */
 	bool have_uid;

@@ -282,8 +282,13 @@ static int list_pid(const struct config *cfg, pid_t pid, struct proc_file *files
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	for (i = 0; i < n; i++) {
 		struct pybin *b;
+		int fd = target_open_file(pid, &files[i]), err;
 
-		if (pybin__open(files[i].path, &b))
+		if (fd < 0)
+			continue;
+		err = pybin__open_fd(fd, files[i].name, &b);
+		close(fd);
+		if (err)
 			continue;
 		row(cfg, pidbuf, comm, b, files[i].name);
 		pybin__free(b);

@@ -2,16 +2,15 @@
 /*
  * tracer.c - one tracing session from BPF load to exit status.
  *
- * It owns the skeleton (configured between open and load), the targets (-p,
- * `-- COMMAND`, or every Python process), the poll loop over the ring buffer,
- * target pidfds and timers, the drop counters and the signals.  Under
- * `-- COMMAND` the command is held until its Python is probed (user/target.c),
- * Ctrl-C that did not come from the terminal is forwarded to it, and its exit
- * status becomes ours.
+ * It owns the skeleton (configured between open and load), the poll loop over
+ * the ring buffer and timers, the output, the drop counters and the signals.
+ * Which processes are traced is user/discovery.c's (-p, `-- COMMAND`, or
+ * every Python process), handed the attacher and this loop's epoll set.  Under
+ * `-- COMMAND` Ctrl-C that did not come from the terminal is forwarded to the
+ * command, and its exit status becomes ours.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +19,14 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
-#include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agg.h"
 #include "attach.h"
+#include "discovery.h"
 #include "decode.h"
 #include "events.h"
 #include "log.h"
@@ -40,35 +38,15 @@
 #include "procctx.h"
 #include "site.h"
 #include "pyruntime.h"
-#include "target.h"
 #include "tracer.h"
-
-#define MAX_FILES 512
-#define MMAP_RETRIES 200 /* x 5 ms: how long a new mapping may take to show in /proc */
-
-enum mode { MODE_PIDS, MODE_COMMAND, MODE_SYSTEM };
-
-struct watch {
-	pid_t pid;
-	int fd;
-	int gone;
-};
-
-struct mmap_pending {
-	pid_t pid;
-	char comm[16];
-	char path[256];	/* exec'd file as execve named it, "" for an mmap */
-	uint64_t ts_ns;	/* when the kernel saw the mapping */
-	uint64_t dev, ino;
-	int tries;
-};
 
 struct tracer {
 	const struct config *cfg;
-	enum mode mode;
+	enum disc_mode mode;
 	struct pyaudit_bpf *skel;
 	struct ring_buffer *rb;
 	struct attacher *att;
+	struct discovery *disc;	/* the traced processes (user/discovery.c) */
 	struct output *out;
 	struct event_filter *filter;
 	struct agg *agg;
@@ -76,25 +54,20 @@ struct tracer {
 	struct outfile *of;	/* stdout or -o: whole lines, O_APPEND, SIGHUP reopen, --rotate */
 	FILE *outf;		/* its stream */
 	int epfd;
-	struct watch watch[CLI_MAX_PIDS + 1];
-	int nwatch;
 	pid_t child;
 	int child_ended, child_status;
 	int child_killed;	/* by us, after an output error */
-	struct mmap_pending *pend;
-	int npend, cap_pend;
 	uint64_t drops_seen[PA_DROP_NR];
 	uint64_t start_ns;
 	int64_t mono_to_real;
 	int out_error;
-	int nattached;	/* processes (or binaries, system-wide) probed */
+	int disc_timeout;	/* ms: discovery's pending work wants a shorter poll */
 	uint64_t bad_records; /* records that failed to decode */
 	int fast;		/* -c --by event: per-CPU counter slots per name */
 	unsigned kernel_by;	/* the counts map's key: -c --by, plus comm for --metrics */
 	unsigned nslots;
 	uint64_t slot_hash[PA_NFAST];
 	struct audit_event ev;
-	struct proc_file files[MAX_FILES];
 	struct procctx *pc;	/* exe, cgroup, container of events */
 	struct site_cache *sites; /* code objects of call sites */
 	char cg_filter[4096];	/* --cgroup, as a path from the cgroup root */
@@ -167,310 +140,6 @@ static void seed_names(struct tracer *t)
 		if (i && !strcmp(n, audit_event_table[i - 1].name))
 			continue;
 		set_verdict(t, pa_name_hash(n, strlen(n)), n);
-	}
-}
-
-/* ---- attaching ------------------------------------------------------------- */
-
-/*
- * Probes every Python binary pid maps, for attach_pid (-1: every process).
- * Returns how many Python binaries pid has (probed now or before), or -errno.
- * For -p and the command, a binary whose requested route is missing is fatal.
- */
-static int attach_process(struct tracer *t, pid_t pid, pid_t attach_pid, int strict,
-			  uint64_t late_since_ns)
-{
-	int i, n, found = 0, err;
-	char comm[32];
-
-	n = target_exec_files(pid, t->files, MAX_FILES);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++) {
-		struct proc_file *f = &t->files[i];
-		struct attach_result res;
-		const char *why;
-
-		if (attacher__known_other(t->att, f->dev, f->ino))
-			continue;
-		err = attacher__add(t->att, f->path, attach_pid, &res, &why);
-		if (err == -ENOENT || err == -ENOEXEC) {
-			attacher__mark_other(t->att, f->dev, f->ino);
-			continue;
-		}
-		if (err == -ENOTSUP) {
-			if (strict) {
-				pa_err("PID %d: %s", pid, why);
-				return err;
-			}
-			pa_warn("PID %d: %s", pid, why);
-			attacher__mark_other(t->att, f->dev, f->ino);
-			continue;
-		}
-		if (err) {
-			if (!target_alive(pid))
-				return -ESRCH;
-			pa_err("PID %d: attaching to %s: %s", pid, f->name, strerror(-err));
-			if (strict)
-				return err;
-			continue;
-		}
-		found++;
-		if (res.already)
-			continue;
-		t->nattached++;
-		target_comm(pid, comm, sizeof(comm));
-		pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
-			res.bin->version[0] ? res.bin->version : "(version unknown)", res.route,
-			res.complete ? "complete" : "partial: ", res.complete ? "" : res.gap,
-			attach_pid == -1 ? " [every process]" : "");
-		if (late_since_ns)
-			pa_warn("PID %d (%s): %s was first mapped %.1f ms before it could be probed: "
-				"events of that process in between may be missing",
-				pid, comm, f->name, (now_mono() - late_since_ns) / 1e6);
-		if (log_verbose())
-			pa_dbg("  %s: %s, %d probes", f->name, res.bin->build, res.nlinks);
-	}
-	return found;
-}
-
-static int spawn_found(void *ctx, pid_t pid)
-{
-	struct tracer *t = ctx;
-	int n = attach_process(t, pid, pid, 1, 0);
-
-	if (n == -ESRCH)
-		return 0;
-	return n < 0 ? n : n > 0;
-}
-
-static int watch_pid(struct tracer *t, pid_t pid)
-{
-	struct epoll_event ee = { .events = EPOLLIN };
-	int fd = pidfd_open(pid, 0);
-
-	if (fd < 0)
-		return -errno;
-	t->watch[t->nwatch].pid = pid;
-	t->watch[t->nwatch].fd = fd;
-	t->watch[t->nwatch].gone = 0;
-	ee.data.u64 = 1 + t->nwatch;
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ee)) {
-		close(fd);
-		return -errno;
-	}
-	t->nwatch++;
-	return 0;
-}
-
-static int attach_pids(struct tracer *t)
-{
-	const struct config *cfg = t->cfg;
-	char exe[4096];
-	int i, n;
-
-	for (i = 0; i < cfg->npids; i++) {
-		pid_t pid = cfg->pids[i];
-
-		if (!target_alive(pid)) {
-			pa_err("-p %d: no such process", pid);
-			return -ESRCH;
-		}
-		{
-			__u8 one = 1;
-			__u32 key = pid;
-
-			/* its later executable mappings (a dlopen'd libpython) are reported */
-			bpf_map_update_elem(bpf_map__fd(t->skel->maps.watched), &key, &one, BPF_ANY);
-		}
-		n = attach_process(t, pid, pid, 1, 0);
-		if (n == -ESRCH || (n >= 0 && !target_alive(pid))) {
-			pa_err("-p %d: the process exited while attaching", pid);
-			return -ESRCH;
-		}
-		if (n == -EACCES || n == -EPERM) {
-			pa_err("-p %d: reading its memory maps: %s", pid, strerror(-n));
-			return n;
-		}
-		if (n < 0)
-			return n; /* attach_process said why */
-		if (n == 0 && cfg->wait) {
-			char comm[32];
-
-			target_comm(pid, comm, sizeof(comm));
-			pa_info("PID %d (%s): no Python interpreter yet; waiting for one to be loaded",
-				pid, comm);
-		} else if (n == 0) {
-			char path[64];
-			ssize_t len;
-
-			snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-			len = readlink(path, exe, sizeof(exe) - 1);
-			exe[len > 0 ? len : 0] = 0;
-			pa_err("-p %d: not a Python process (no audit hook in %s)", pid,
-			       len > 0 ? exe : "its executable files");
-			return -ENOENT;
-		}
-		if (watch_pid(t, pid)) {
-			pa_err("-p %d: the process exited while attaching", pid);
-			return -ESRCH;
-		}
-	}
-	return 0;
-}
-
-/* Common install places, so that a Python started later is probed from its first event. */
-static const char *const known_pythons[] = {
-	"/usr/bin/python3*",
-	"/usr/local/bin/python3*",
-	"/usr/lib/x86_64-linux-gnu/libpython3*.so*",
-	"/usr/local/lib/libpython3*.so*",
-	"/opt/*/bin/python3*",
-	"/opt/*/lib/libpython3*.so*",
-	"/root/.pyenv/versions/*/bin/python3*",
-	"/root/.pyenv/versions/*/lib/libpython3*.so*",
-	"/home/*/.pyenv/versions/*/bin/python3*",
-	"/home/*/.pyenv/versions/*/lib/libpython3*.so*",
-	NULL,
-};
-
-static void attach_known_files(struct tracer *t)
-{
-	int i;
-	size_t j;
-
-	for (i = 0; known_pythons[i]; i++) {
-		glob_t g;
-
-		if (glob(known_pythons[i], 0, NULL, &g))
-			continue;
-		for (j = 0; j < g.gl_pathc; j++) {
-			struct attach_result res;
-			const char *why;
-			struct stat st;
-			int err;
-
-			if (stat(g.gl_pathv[j], &st) || !S_ISREG(st.st_mode) ||
-			    attacher__known_other(t->att, st.st_dev, st.st_ino))
-				continue;
-			err = attacher__add(t->att, g.gl_pathv[j], -1, &res, &why);
-			if (err) {
-				attacher__mark_other(t->att, st.st_dev, st.st_ino);
-				continue;
-			}
-			if (!res.already) {
-				t->nattached++;
-				pa_dbg("%s: CPython %s, route %s, coverage %s", g.gl_pathv[j],
-				       res.bin->version, res.route,
-				       res.complete ? "complete" : "partial");
-			}
-		}
-		globfree(&g);
-	}
-}
-
-static int attach_system(struct tracer *t)
-{
-	pid_t *pids = NULL, self = getpid();
-	int i, n = target_all_pids(&pids);
-
-	if (n < 0) {
-		pa_err("reading /proc: %s", strerror(-n));
-		return n;
-	}
-	for (i = 0; i < n; i++)
-		if (pids[i] != self)
-			attach_process(t, pids[i], -1, 0, 0);
-	free(pids);
-	attach_known_files(t);
-	return 0;
-}
-
-/* A new executable mapping somewhere (system-wide): is it a Python we lack? */
-static void queue_mmap(struct tracer *t, const struct pa_exec_rec *r)
-{
-	uint64_t dev = makedev(r->dev >> 20, r->dev & 0xfffff);
-
-	if (attacher__known_other(t->att, dev, r->ino))
-		return;
-	if (t->npend == t->cap_pend) {
-		int cap = t->cap_pend ? t->cap_pend * 2 : 64;
-		void *p = realloc(t->pend, cap * sizeof(*t->pend));
-
-		if (!p)
-			return;
-		t->pend = p;
-		t->cap_pend = cap;
-	}
-	t->pend[t->npend].pid = r->pid;
-	t->pend[t->npend].dev = dev;
-	t->pend[t->npend].ino = r->ino;
-	t->pend[t->npend].tries = 0;
-	t->pend[t->npend].ts_ns = r->hdr.ts_ns;
-	memcpy(t->pend[t->npend].comm, r->comm, sizeof(r->comm));
-	memcpy(t->pend[t->npend].path, r->path, sizeof(r->path));
-	t->pend[t->npend].path[sizeof(r->path) - 1] = 0;
-	t->pend[t->npend].comm[15] = 0;
-	target_sanitize(t->pend[t->npend].comm);
-	t->npend++;
-}
-
-static void lost_process(struct tracer *t, const struct mmap_pending *p)
-{
-	struct attach_result res;
-	const char *why;
-	struct stat st;
-	uint64_t dev;
-
-	if (!p->path[0] || p->path[0] != '/' || stat(p->path, &st) || st.st_ino != p->ino) {
-		pa_dbg("PID %d (%s) ended before its new executable file could be examined",
-		       p->pid, p->comm);
-		return;
-	}
-	dev = st.st_dev;
-	if (attacher__known_other(t->att, dev, st.st_ino))
-		return;
-	if (attacher__add(t->att, p->path, -1, &res, &why)) {
-		attacher__mark_other(t->att, dev, st.st_ino);
-		return;
-	}
-	if (!res.already)
-		t->nattached++;
-	pa_warn("PID %d (%s) ran %s (CPython %s) and ended before it could be probed: its events "
-		"were not seen; later processes of it are probed",
-		p->pid, p->comm, p->path, res.bin->version);
-}
-
-static void handle_pending_mmaps(struct tracer *t)
-{
-	int i, j, n;
-
-	for (i = 0; i < t->npend; i++) {
-		struct mmap_pending *p = &t->pend[i];
-		int done = 0;
-
-		n = target_exec_files(p->pid, t->files, MAX_FILES);
-		if (n < 0) {
-			/*
-			 * Gone before it could be looked at.  An exec'd file can still
-			 * be found by the name execve gave it: if it is a Python, it is
-			 * probed for the processes to come and the loss is said.
-			 */
-			lost_process(t, p);
-			done = 1;
-		} else {
-			for (j = 0; j < n; j++) {
-				if (t->files[j].ino != p->ino)
-					continue;
-				attach_process(t, p->pid, t->mode == MODE_SYSTEM ? -1 : p->pid, 0,
-					       p->ts_ns);
-				done = 1;
-				break;
-			}
-		}
-		if (!done && ++p->tries < MMAP_RETRIES)
-			continue;
-		t->pend[i--] = t->pend[--t->npend];
 	}
 }
 
@@ -644,7 +313,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	case PA_REC_MMAP:
 		if (size >= sizeof(struct pa_exec_rec))
-			queue_mmap(t, data);
+			discovery__on_record(t->disc, data);
 		return 0;
 	}
 	return 0;
@@ -738,7 +407,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	}
 	t->cfg = cfg;
 	t->epfd = -1;
-	t->mode = cfg->command ? MODE_COMMAND : cfg->npids ? MODE_PIDS : MODE_SYSTEM;
+	t->disc_timeout = 50;
+	t->mode = discovery_mode(cfg);
 	libbpf_set_print(log_libbpf);
 
 	{
@@ -818,17 +488,13 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		t->skel->rodata->cfg_have_comm = 1;
 		strncpy((char *)t->skel->rodata->cfg_comm, cfg->comm, 15);
 	}
-	t->skel->rodata->cfg_discover = t->mode == MODE_SYSTEM ? 1 : t->mode == MODE_PIDS ? 2 : 0;
+	/* -p and the command: the watched processes' new executable files (exec, dlopen) */
+	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : 2;
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
 	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
 	if (cfg->max_keys)
 		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
-	if (t->mode == MODE_COMMAND) {
-		/* the held child is watched through ptrace instead */
-		bpf_program__set_autoload(t->skel->progs.on_mmap, false);
-		bpf_program__set_autoload(t->skel->progs.on_exec, false);
-	}
 
 	t->pc = procctx__new();
 	t->sites = site_cache__new();
@@ -861,14 +527,12 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			pa_warn("listing cgroups: %s (each is decided at its first event)",
 				strerror(-err));
 	}
-	if (t->mode != MODE_COMMAND) {
-		if (ensure_tracefs())
-			goto fail;
-		err = pyaudit_bpf__attach(t->skel);
-		if (err) {
-			pa_err("attaching the mmap watcher: %s", strerror(-err));
-			goto fail;
-		}
+	if (ensure_tracefs())
+		goto fail;
+	err = pyaudit_bpf__attach(t->skel);
+	if (err) {
+		pa_err("attaching the mmap watcher: %s", strerror(-err));
+		goto fail;
 	}
 	{
 		struct attach_opts ao = {
@@ -974,6 +638,21 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		}
 		pa_info("metrics on http://%s/metrics", metrics__address(t->metrics));
 	}
+	{
+		struct discovery_opts dopts = {
+			.cfg = cfg,
+			.skel = t->skel,
+			.att = t->att,
+			.epfd = t->epfd,
+		};
+
+		t->disc = discovery__new(&dopts);
+		if (!t->disc) {
+			err = -ENOMEM;
+			pa_err("out of memory");
+			goto fail;
+		}
+	}
 	*out = t;
 	return 0;
 fail:
@@ -999,55 +678,11 @@ static void install_signals(void)
 
 static int start_targets(struct tracer *t)
 {
-	const struct config *cfg = t->cfg;
-	int err;
+	int err = discovery__start(t->disc);
 
-	switch (t->mode) {
-	case MODE_PIDS:
-		err = attach_pids(t);
-		if (err)
-			return err;
-		pa_info("tracing %d process%s%s", cfg->npids, cfg->npids == 1 ? "" : "es",
-			cfg->duration_ns ? "." : "; Ctrl-C to end.");
-		return 0;
-	case MODE_SYSTEM:
-		err = attach_system(t);
-		if (err)
-			return err;
-		pa_info("tracing every Python process (%d binar%s probed so far)%s", t->nattached,
-			t->nattached == 1 ? "y" : "ies", cfg->duration_ns ? "." : "; Ctrl-C to end.");
-		return 0;
-	case MODE_COMMAND:
-		err = target_spawn(cfg->command, spawn_found, t, &t->child, &t->child_ended,
-				   &t->child_status);
-		forward_to = t->child;
-		if (err)
-			return err;
-		if (!t->child_ended) {
-			if (!t->nattached)
-				pa_warn("%s: no Python interpreter was found in it; nothing to trace",
-					cfg->command[0]);
-			if (watch_pid(t, t->child) == 0)
-				return 0;
-			/* already gone: reap below */
-		}
-		return 0;
-	}
-	return 0;
-}
-
-static int all_targets_gone(struct tracer *t)
-{
-	int i;
-
-	if (t->mode == MODE_SYSTEM)
-		return 0;
-	if (t->mode == MODE_COMMAND)
-		return t->child_ended;
-	for (i = 0; i < t->nwatch; i++)
-		if (!t->watch[i].gone)
-			return 0;
-	return 1;
+	t->child = discovery__child(t->disc, &t->child_ended, &t->child_status);
+	forward_to = t->child;
+	return err;
 }
 
 int tracer__run(struct tracer *t)
@@ -1060,11 +695,11 @@ int tracer__run(struct tracer *t)
 	t->start_ns = now_mono();
 	err = start_targets(t);
 	if (err) {
-		if (t->mode == MODE_COMMAND && t->child_ended)
+		if (t->mode == DISC_COMMAND && t->child_ended)
 			return WIFEXITED(t->child_status) ? WEXITSTATUS(t->child_status) : 1;
 		return 1;
 	}
-	if (t->mode == MODE_COMMAND && t->child_ended) {
+	if (t->mode == DISC_COMMAND && t->child_ended) {
 		/* the command ended before it ran any Python */
 		ring_buffer__consume(t->rb);
 		goto out;
@@ -1077,10 +712,10 @@ int tracer__run(struct tracer *t)
 
 	while (!t->out_error) {
 		struct epoll_event evs[8];
-		int i, n, timeout = t->npend ? 5 : 50;
+		int i, n, timeout = t->disc_timeout;
 		uint64_t now;
 
-		if (got_signal && t->mode != MODE_COMMAND)
+		if (got_signal && t->mode != DISC_COMMAND)
 			break;
 		n = epoll_wait(t->epfd, evs, 8, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -1088,7 +723,7 @@ int tracer__run(struct tracer *t)
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			unsigned w = evs[i].data.u64;
+			uint64_t w = evs[i].data.u64;
 
 			if (evs[i].data.u64 >= METRICS_EPOLL_TAG) {
 				metrics__on_epoll(t->metrics, evs[i].data.u64, evs[i].events);
@@ -1096,22 +731,15 @@ int tracer__run(struct tracer *t)
 			}
 			if (w == 0)
 				continue; /* consumed below, readable or not */
-			w--;
-			if (w < (unsigned)t->nwatch && !t->watch[w].gone) {
-				t->watch[w].gone = 1;
-				epoll_ctl(t->epfd, EPOLL_CTL_DEL, t->watch[w].fd, NULL);
-				if (t->mode == MODE_COMMAND && t->watch[w].pid == t->child &&
-				    waitpid(t->child, &t->child_status, 0) == t->child)
-					t->child_ended = 1;
-			}
+			discovery__on_epoll(t->disc, evs[i].data.u64);
 		}
+		t->child = discovery__child(t->disc, &t->child_ended, &t->child_status);
 		/*
 		 * Records are written without waking us (see wakeup_flags() in BPF):
 		 * the ring is read at every turn, on the 50 ms timeout too.
 		 */
 		ring_buffer__consume(t->rb);
-		if (t->npend)
-			handle_pending_mmaps(t);
+		t->disc_timeout = discovery__poll(t->disc);
 		metrics__tick(t->metrics);
 		/*
 		 * Whatever the batch wrote goes out now, not when stdio's buffer
@@ -1142,7 +770,7 @@ int tracer__run(struct tracer *t)
 			if (outfile__commit(t->of) && !t->out_error)
 				t->out_error = outfile__error(t->of);
 		}
-		if (all_targets_gone(t))
+		if (discovery__all_gone(t->disc))
 			break;
 		if (deadline && now >= deadline)
 			break;
@@ -1156,7 +784,7 @@ out:
 		output__flush(t->out);
 	if (outfile__commit(t->of) && !t->out_error)
 		t->out_error = outfile__error(t->of);
-	if (t->out_error && t->mode == MODE_COMMAND && !t->child_ended && t->child > 0) {
+	if (t->out_error && t->mode == DISC_COMMAND && !t->child_ended && t->child > 0) {
 		/*
 		 * Output failed while the command runs: it is not left running
 		 * untraced.  It is killed and reaped; its pidfd watch is moot now.
@@ -1177,13 +805,14 @@ out:
 		       outfile__name(t->of), strerror(t->out_error));
 	}
 	check_drops(t, 1);
+	discovery__report(t->disc);
 	report_prog_time(t);
 	/* a reader that went away (`| head -1`) ends us quietly, as SIGPIPE ends other tools */
 	if (t->out_error == EPIPE)
 		return 128 + SIGPIPE;
 	if (t->out_error)
 		return 1;
-	if (t->mode == MODE_COMMAND) {
+	if (t->mode == DISC_COMMAND) {
 		if (!t->child_ended && t->child > 0) {
 			/* -d ended us first: the command goes on untraced, as asked */
 			return 0;
@@ -1198,15 +827,14 @@ out:
 
 void tracer__close(struct tracer *t)
 {
-	int i, sig = 0;
+	int sig = 0;
 
 	if (!t)
 		return;
-	if (t->mode == MODE_COMMAND && t->child_ended && !t->child_killed &&
+	if (t->mode == DISC_COMMAND && t->child_ended && !t->child_killed &&
 	    WIFSIGNALED(t->child_status))
 		sig = WTERMSIG(t->child_status);
-	for (i = 0; i < t->nwatch; i++)
-		close(t->watch[i].fd);
+	discovery__free(t->disc);
 	metrics__close(t->metrics);
 	if (t->epfd >= 0)
 		close(t->epfd);
@@ -1219,7 +847,6 @@ void tracer__close(struct tracer *t)
 	agg__free(t->agg);
 	event_filter__free(t->filter);
 	outfile__close(t->of);
-	free(t->pend);
 	free(t);
 	if (sig) {
 		/* die the way the command died, as strace does */
