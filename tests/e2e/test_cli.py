@@ -232,6 +232,7 @@ README_APP = ROOT / "tests" / "workloads" / "readme_app.py"
 def _mask(line, app):
     line = line.replace(str(app), "/srv/app.py")
     line = re.sub(r"^\d\d:\d\d:\d\d\.\d{6} ", "HH:MM:SS.ffffff ", line)
+    line = re.sub(r"\[\d+/\d+( ppid=)\d+\]", r"[PID/PID\1PPID]", line)
     line = re.sub(r"\[\d+/\d+\]", "[PID/PID]", line)
     line = re.sub(r"PID \d+", "PID N", line)
     line = re.sub(r"/tmp/tmp[a-z0-9_]{8}", "/tmp/tmpXXXXXXXX", line)  # mkdtemp
