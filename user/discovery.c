@@ -343,10 +343,38 @@ static void say_not_python(struct discovery *d, pid_t pid)
 	d->said_not_python = 1;
 }
 
+static int probe_needed_libpython(struct discovery *d, const struct held_exec *e,
+				  const char *exe_name, pid_t attach_pid, const char *comm);
+
+/*
+ * -f, the command at an exec stop, no Python mapped yet: the libpython its
+ * executable links is probed now, before ld.so maps it (as for a held exec).
+ * Returns 1 if one was probed, 0 if it links none, -1 if it links one not
+ * found here (then it stays held under ptrace until ld.so has mapped it).
+ */
+static int spawn_needed(struct discovery *d, pid_t pid)
+{
+	struct held_exec e = { .pid = pid };
+	char path[64], name[PATH_MAX], comm[32];
+	ssize_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	e.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (e.fd < 0)
+		return -1;
+	len = readlink(path, name, sizeof(name) - 1);
+	name[len > 0 ? len : 0] = 0;
+	target_comm(pid, comm, sizeof(comm));
+	r = probe_needed_libpython(d, &e, name, -1, comm);
+	close(e.fd);
+	return r;
+}
+
 static int spawn_found(void *ctx, pid_t pid, int at_exec)
 {
 	struct discovery *d = ctx;
-	int n;
+	int n, let_go = 0;
 
 	if (at_exec == 2) {
 		/* its program has run a second with no Python: said (at exit too) */
@@ -359,7 +387,19 @@ static int spawn_found(void *ctx, pid_t pid, int at_exec)
 	n = attach_process(d, pid, d->every ? -1 : pid, 1, 0);
 	if (n == -ESRCH)
 		return 0;
-	if (n > 0) {
+	/*
+	 * -f: not kept under ptrace when nothing more is to be waited for here
+	 * (a program linking no libpython: sh, env, a shell shim): the session's
+	 * loop must run, to decide its children's held execs and read the ring.
+	 * Its own later execs are held like theirs, a Python it dlopens reported.
+	 */
+	if (d->cfg->follow && at_exec == 1 && n == 0) {
+		int r = spawn_needed(d, pid);
+
+		if (r >= 0)
+			let_go = 1;
+	}
+	if (n > 0 || let_go) {
 		/*
 		 * Let go next, still stopped now: from here on its execs are held
 		 * (another Python is probed before it runs) and its executable
@@ -373,7 +413,7 @@ static int spawn_found(void *ctx, pid_t pid, int at_exec)
 			exec_hold__watch_pid(d->hold, pid, 1);
 		d->child_let_go_ns = now_mono();
 	}
-	return n < 0 ? n : n > 0;
+	return n < 0 ? n : n > 0 || let_go;
 }
 
 static int watch_pid(struct discovery *d, pid_t pid)

@@ -208,3 +208,25 @@ def test_follow_usage(tmp_path):
     res = run_tool(["-f"])
     assert res.rc == 2 and b"-f goes with -p or a command" in res.stderr, res.describe()
 
+
+
+def test_follow_shell_command(tmp_path):
+    """A command that is no Python (sh) and runs all along: it is let go at its exec, so
+    its children's execs are decided at once (none let run by the hold's deadline) and
+    their events read while it runs."""
+    ppy, child = scripts(tmp_path)
+    rec = tmp_path / "rec"
+    out = tmp_path / "out.jsonl"
+    script = ('python3 "$0" sh "$1" "$2"; %s "$0" other "$1" "$2"; '
+              'env %s "$0" same "$1" "$2"; true' % (DEBIAN, PYENV))
+    res = run_tool(["-f", "-j", "-v", "-o", out, "--", "sh", "-c", script, child, rec, N],
+                   timeout=120, cwd=str(tmp_path))
+    assert res.rc == 0, res.describe()
+    r = records(rec)
+    ours = [e for e in parse_json_lines(out.read_bytes(), str(out)) if e["event"] == "follow.ev"]
+    for tag in ("sh", "other", "same"):
+        got = [e for e in ours if e["args"][0] == tag]
+        assert len(got) == N and {(e["pid"], e["ppid"]) for e in got} == {r[tag]}, (tag, got)
+    err = res.stderr.decode()
+    assert " 0 let run by the deadline" in err and "not fully traced" not in err, \
+        res.describe()
