@@ -114,9 +114,9 @@ static void follow_pid(struct discovery *d, pid_t pid)
 }
 
 /*
- * -f: is a followed process still running?  An entry whose process is gone
- * (its exit seen before it was added, or a pid reused meanwhile is checked by
- * its start) is removed.  Bounded by the map's size.
+ * -f: is a followed process still running?  The kernel removes a process at
+ * its exit; an entry whose process is gone all the same (a -p target that
+ * exited before it was added) is removed here.  Bounded by the map's size.
  */
 static int any_followed(struct discovery *d)
 {
