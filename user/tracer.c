@@ -495,6 +495,11 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : 2;
 	/* -f: events of the followed processes only, the map extended in BPF at fork */
 	t->skel->rodata->cfg_follow = cfg->follow && t->mode != DISC_SYSTEM;
+	if (!t->skel->rodata->cfg_follow) {
+		/* not even run at the forks and exits of the machine without -f */
+		bpf_program__set_autoload(t->skel->progs.on_fork, false);
+		bpf_program__set_autoload(t->skel->progs.on_exit, false);
+	}
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
 	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
