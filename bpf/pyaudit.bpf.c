@@ -44,6 +44,7 @@ const volatile __u32 cfg_discover = 0;	/* 1: every process (system-wide); 2: the
 const volatile __u64 cfg_wakeup_bytes = 0; /* wake the reader past this much unread data */
 const volatile __u32 cfg_cgroup_filter = 0; /* --cgroup / --container: consult cgroup_verdicts */
 const volatile __u32 cfg_site = 0;	/* frames of the call site to capture (0: --no-site) */
+const volatile __u32 cfg_follow = 0;	/* -f: only the processes of the followed map */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -166,6 +167,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } watched SEC(".maps");
+
+/*
+ * -f: the followed processes (tgids): the targets, and every process forked
+ * by a followed one, added here at the fork before the child runs (on_fork),
+ * removed when its last thread exits (on_exit).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PA_MAX_FOLLOWED);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
 
 /* ---- objects ---------------------------------------------------------------- */
 
@@ -730,6 +743,12 @@ static __always_inline struct scratch *rec_begin(__u64 cookie, __u64 *token)
 
 	if (cfg_have_uid && uid != cfg_uid)
 		return NULL;
+	if (cfg_follow) {
+		__u32 tgid = task->tgid;
+
+		if (!bpf_map_lookup_elem(&followed, &tgid))
+			return NULL;
+	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return NULL;
@@ -1941,9 +1960,15 @@ static __always_inline void file_seen(struct file *file, const char *path)
 	if (cfg_discover == 2) {
 		/* -p: every executable mapping of a watched process (few), none of the others */
 		tgid = bpf_get_current_pid_tgid() >> 32;
-		if (bpf_map_lookup_elem(&watched, &tgid))
-			send_proc(PA_REC_MMAP, dev, ino, path);
-		return;
+		if (cfg_follow) {
+			/* -f: the followed processes' (many), each file as system-wide below */
+			if (!bpf_map_lookup_elem(&followed, &tgid))
+				return;
+		} else {
+			if (bpf_map_lookup_elem(&watched, &tgid))
+				send_proc(PA_REC_MMAP, dev, ino, path);
+			return;
+		}
 	}
 	/*
 	 * Reported until userspace has decided (2: probed for every process, or
@@ -1989,5 +2014,30 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	if (cfg_discover)
 		file_seen(bprm->file, bprm->filename);
+	return 0;
+}
+
+/* -f: a child of a followed process is followed from its first instruction */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u8 one = 1;
+
+	if (!cfg_follow || ptgid == ctgid || !bpf_map_lookup_elem(&followed, &ptgid))
+		return 0;
+	if (bpf_map_update_elem(&followed, &ctgid, &one, BPF_ANY))
+		count_drop(PA_DROP_FOLLOW);
+	return 0;
+}
+
+/* -f: the last thread of a process exits (signal->live is down to 0 by now) */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	if (cfg_follow && !p->signal->live.counter)
+		bpf_map_delete_elem(&followed, &tgid);
 	return 0;
 }

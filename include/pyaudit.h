@@ -34,6 +34,7 @@
 #define PA_FMT_MAX	  16	/* bytes of a C format string */
 #define PA_MAX_LAYOUTS	  16	/* CPython object layouts known at once */
 #define PA_MAX_PROBES	  256	/* probe points (links) described to BPF */
+#define PA_MAX_FOLLOWED	  32768	/* -f: processes followed at once */
 
 enum pa_rec_kind {
 	PA_REC_EVENT = 1, /* struct pa_event + values */
@@ -348,6 +349,7 @@ enum pa_drop_reason {
 	PA_ERR_READ = 3,       /* a user-memory read failed (value reported as unreadable) */
 	PA_DROP_PREEMPTED = 4, /* the probe was preempted and its per-CPU buffer reused: event lost */
 	PA_DROP_CGROUP_PENDING = 5, /* -c: event of a cgroup not decided yet (--cgroup, --container) */
+	PA_DROP_FOLLOW = 7,    /* -f: followed map full, a child is not followed */
 	PA_DROP_NR = 8,
 };
 

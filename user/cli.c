@@ -66,6 +66,9 @@ enum {
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Trace these processes (all their threads)", 0 },
+	{ "follow", 'f', NULL, 0,
+	  "With -p or a command: trace the processes they start too (fork, exec, threads), "
+	  "from their first event", 0 },
 	{ "json", 'j', NULL, 0, "Write JSON Lines instead of text", 0 },
 	{ "output", 'o', "FILE", 0, "Write events to FILE instead of standard output ('-': stdout)",
 	  0 },
@@ -461,6 +464,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->top = need_uint("--top", arg, 1, 1000000);
 		saw_top = 1;
 		break;
+	case 'f':
+		cfg->follow = true;
+		break;
 	case OPT_WAIT:
 		cfg->wait = true;
 		break;
@@ -580,6 +586,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("--stack and --no-site go with trace mode, not -c");
 		if (cfg->wait && !cfg->npids)
 			usage_error("--wait goes with -p");
+		if (cfg->follow && (cfg->list || (!cfg->npids && !cfg->command)))
+			usage_error("-f goes with -p or a command (system-wide, every process is "
+				    "traced already)");
 		if (cfg->list && (cfg->count || (cfg->command && cfg->npids)))
 			usage_error("--list goes alone, with -p, or with binaries to look at");
 		if ((cfg->append || cfg->rotate_size) &&

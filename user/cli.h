@@ -51,6 +51,7 @@ struct config {
 	unsigned top;			/* --top; 0 = all */
 	bool hist;			/* --hist */
 	bool wait;			/* --wait: -p of a process with no Python yet is watched */
+	bool follow;			/* -f: the processes the targets start are traced too */
 	bool empty_probe;		/* --empty-probe: benchmark floor, no events */
 	bool no_hold;			/* --no-hold: no fanotify exec hold (user/exechold.c) */
 	unsigned max_keys;		/* --max-keys: count map size; 0 = default */

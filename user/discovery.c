@@ -62,6 +62,7 @@ struct mmap_pending {
 struct discovery {
 	const struct config *cfg;
 	enum disc_mode mode;
+	int every;	/* binaries probed for every process: system-wide, or -f */
 	struct pyaudit_bpf *skel;
 	struct attacher *att;
 	int epfd;
@@ -69,6 +70,7 @@ struct discovery {
 	int nwatch;
 	pid_t child;
 	int child_ended, child_status;
+	uint64_t child_let_go_ns; /* -f: until then the command was held under ptrace */
 	struct mmap_pending *pend;
 	int npend, cap_pend;
 	int nattached;	/* processes (or binaries, system-wide) probed */
@@ -95,6 +97,44 @@ static uint64_t now_mono(void)
 enum disc_mode discovery_mode(const struct config *cfg)
 {
 	return cfg->command ? DISC_COMMAND : cfg->npids ? DISC_PIDS : DISC_SYSTEM;
+}
+
+/*
+ * -f: pid is followed from now on.  The kernel adds its children at their
+ * fork (on_fork in BPF), before they run; its events and its children's are
+ * the only ones kept (rec_begin).
+ */
+static void follow_pid(struct discovery *d, pid_t pid)
+{
+	__u8 one = 1;
+	__u32 key = pid;
+
+	if (d->cfg->follow)
+		bpf_map_update_elem(bpf_map__fd(d->skel->maps.followed), &key, &one, BPF_ANY);
+}
+
+/*
+ * -f: is a followed process still running?  The kernel removes a process at
+ * its exit; an entry whose process is gone all the same (a -p target that
+ * exited before it was added) is removed here.  Bounded by the map's size.
+ */
+static int any_followed(struct discovery *d)
+{
+	int fd = bpf_map__fd(d->skel->maps.followed), n = 0, alive = 0;
+	__u32 key, next, *prev = NULL;
+
+	while (n++ < PA_MAX_FOLLOWED && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (kill((pid_t)key, 0) && errno == ESRCH) {
+			bpf_map_delete_elem(fd, &key);
+			prev = NULL; /* deleting may reorder: start again */
+			continue;
+		}
+		alive = 1;
+		break;
+	}
+	return alive;
 }
 
 /* ---- attaching ------------------------------------------------------------- */
@@ -293,16 +333,48 @@ static void say_not_python(struct discovery *d, pid_t pid)
 	len = readlink(path, exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = 0;
 	target_sanitize(exe);
-	pa_warn("%s: %s is not a Python program: its own audit events are traced only if it "
-		"execs or loads a Python, and the processes it starts are not followed (trace "
-		"them with -p, or system-wide)", d->cfg->command[0], exe[0] ? exe : "its program");
+	if (d->cfg->follow)
+		pa_info("%s: %s is not a Python program: the processes it starts are followed",
+			d->cfg->command[0], exe[0] ? exe : "its program");
+	else
+		pa_warn("%s: %s is not a Python program: its own audit events are traced only if "
+			"it execs or loads a Python, and the processes it starts are not followed "
+			"(trace them with -f)", d->cfg->command[0], exe[0] ? exe : "its program");
 	d->said_not_python = 1;
+}
+
+static int probe_needed_libpython(struct discovery *d, const struct held_exec *e,
+				  const char *exe_name, pid_t attach_pid, const char *comm);
+
+/*
+ * -f, the command at an exec stop, no Python mapped yet: the libpython its
+ * executable links is probed now, before ld.so maps it (as for a held exec).
+ * Returns 1 if one was probed, 0 if it links none, -1 if it links one not
+ * found here (then it stays held under ptrace until ld.so has mapped it).
+ */
+static int spawn_needed(struct discovery *d, pid_t pid)
+{
+	struct held_exec e = { .pid = pid };
+	char path[64], name[PATH_MAX], comm[32];
+	ssize_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	e.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (e.fd < 0)
+		return -1;
+	len = readlink(path, name, sizeof(name) - 1);
+	name[len > 0 ? len : 0] = 0;
+	target_comm(pid, comm, sizeof(comm));
+	r = probe_needed_libpython(d, &e, name, -1, comm);
+	close(e.fd);
+	return r;
 }
 
 static int spawn_found(void *ctx, pid_t pid, int at_exec)
 {
 	struct discovery *d = ctx;
-	int n;
+	int n, let_go = 0;
 
 	if (at_exec == 2) {
 		/* its program has run a second with no Python: said (at exit too) */
@@ -310,10 +382,24 @@ static int spawn_found(void *ctx, pid_t pid, int at_exec)
 			say_not_python(d, pid);
 		return 0;
 	}
-	n = attach_process(d, pid, pid, 1, 0);
+	/* its first stop, at its first exec: it has started nothing yet */
+	follow_pid(d, pid);
+	n = attach_process(d, pid, d->every ? -1 : pid, 1, 0);
 	if (n == -ESRCH)
 		return 0;
-	if (n > 0) {
+	/*
+	 * -f: not kept under ptrace when nothing more is to be waited for here
+	 * (a program linking no libpython: sh, env, a shell shim): the session's
+	 * loop must run, to decide its children's held execs and read the ring.
+	 * Its own later execs are held like theirs, a Python it dlopens reported.
+	 */
+	if (d->cfg->follow && at_exec == 1 && n == 0) {
+		int r = spawn_needed(d, pid);
+
+		if (r >= 0)
+			let_go = 1;
+	}
+	if (n > 0 || let_go) {
 		/*
 		 * Let go next, still stopped now: from here on its execs are held
 		 * (another Python is probed before it runs) and its executable
@@ -325,8 +411,9 @@ static int spawn_found(void *ctx, pid_t pid, int at_exec)
 		bpf_map_update_elem(bpf_map__fd(d->skel->maps.watched), &key, &one, BPF_ANY);
 		if (d->hold)
 			exec_hold__watch_pid(d->hold, pid, 1);
+		d->child_let_go_ns = now_mono();
 	}
-	return n < 0 ? n : n > 0;
+	return n < 0 ? n : n > 0 || let_go;
 }
 
 static int watch_pid(struct discovery *d, pid_t pid)
@@ -380,8 +467,9 @@ static int attach_pids(struct discovery *d)
 			/* and a Python it execs is probed before it runs */
 			if (d->hold)
 				exec_hold__watch_pid(d->hold, pid, 1);
+			follow_pid(d, pid);
 		}
-		n = attach_process(d, pid, pid, 1, 0);
+		n = attach_process(d, pid, d->every ? -1 : pid, 1, 0);
 		if (n == -ESRCH || (n >= 0 && !target_alive(pid))) {
 			pa_err("-p %d: the process exited while attaching", pid);
 			return -ESRCH;
@@ -392,7 +480,13 @@ static int attach_pids(struct discovery *d)
 		}
 		if (n < 0)
 			return n; /* attach_process said why */
-		if (n == 0 && cfg->wait) {
+		if (n == 0 && cfg->follow) {
+			char comm[32];
+
+			target_comm(pid, comm, sizeof(comm));
+			pa_info("PID %d (%s): no Python interpreter in it; the processes it starts are "
+				"followed", pid, comm);
+		} else if (n == 0 && cfg->wait) {
 			char comm[32];
 
 			target_comm(pid, comm, sizeof(comm));
@@ -493,12 +587,15 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
 
 	uint64_t since;
 
+	/* -f: a mapping of the command while it was held (and probed) under ptrace */
+	if (d->cfg->follow && r->pid == (__u32)d->child && r->hdr.ts_ns <= d->child_let_go_ns)
+		return;
 	if (attacher__known_other(d->att, dev, r->ino)) {
 		settle_file(d, dev, r->ino);
 		return;
 	}
 	/* probed for everyone before this mapping: nothing to do (after: said, see attach_process) */
-	if (d->mode == DISC_SYSTEM && attacher__probed_all(d->att, dev, r->ino, &since) &&
+	if (d->every && attacher__probed_all(d->att, dev, r->ino, &since) &&
 	    since <= r->hdr.ts_ns) {
 		settle_file(d, dev, r->ino);
 		return;
@@ -535,7 +632,7 @@ static void forget_file(struct discovery *d, const struct mmap_pending *p)
 {
 	uint64_t key = (p->kdev << 40) ^ p->ino;
 
-	if (d->mode == DISC_SYSTEM)
+	if (d->every)
 		bpf_map_delete_elem(bpf_map__fd(d->skel->maps.seen_files), &key);
 }
 
@@ -556,7 +653,7 @@ static void settle_file(struct discovery *d, uint64_t dev, uint64_t ino)
 	uint64_t key = seen_key(dev, ino);
 	__u8 two = 2;
 
-	if (d->mode == DISC_SYSTEM)
+	if (d->every)
 		bpf_map_update_elem(bpf_map__fd(d->skel->maps.seen_files), &key, &two, BPF_ANY);
 }
 
@@ -583,7 +680,7 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 
 	snprintf(shown, sizeof(shown), "%s", p->path);
 	target_sanitize(shown);
-	if (d->mode != DISC_SYSTEM) {
+	if (!d->every) {
 		/* -p / the command: its process is the one that mattered */
 		pa_warn("PID %d (%s) ended before its new executable file could be examined: "
 			"events it raised after that may be missing", p->pid, p->comm);
@@ -656,7 +753,7 @@ static void handle_pending_mmaps(struct discovery *d)
 			for (j = 0; j < n; j++) {
 				if (d->files[j].ino != p->ino)
 					continue;
-				if (attach_process(d, p->pid, d->mode == DISC_SYSTEM ? -1 : p->pid, 0,
+				if (attach_process(d, p->pid, d->every ? -1 : p->pid, 0,
 						   p->ts_ns) == -ESRCH &&
 				    !attacher__known_other(d->att, p->dev, p->ino) &&
 				    !attacher__probed_all(d->att, p->dev, p->ino, NULL))
@@ -868,7 +965,7 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
  */
 static void decide_held(struct discovery *d, const struct held_exec *e)
 {
-	pid_t attach_pid = d->mode == DISC_SYSTEM ? -1 : e->pid;
+	pid_t attach_pid = d->every ? -1 : e->pid;
 	char name[PATH_MAX], shown[512], path[48], comm[16];
 	const char *base;
 	int python = 0, other = 0, err;
@@ -922,15 +1019,15 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 		int r = probe_needed_libpython(d, e, name, attach_pid, comm);
 
 		python = r != 0;
-		if (!r && d->mode != DISC_SYSTEM)
+		if (!r && !d->every)
 			pa_info("PID %d execs %s, which holds no Python: its events are traced again "
 				"only if it loads or execs one", e->pid, shown);
 		/* decided for good unless a libpython it links could not be probed here */
-		if (r >= 0 && d->mode == DISC_SYSTEM)
+		if (r >= 0 && d->every)
 			exec_hold__decided(d->hold, e->dev, e->ino, e->ctime);
 		if (d->mode == DISC_SYSTEM)
 			settle_file(d, e->dev, e->ino);
-	} else if (python && d->mode == DISC_SYSTEM &&
+	} else if (python && d->every &&
 		   attacher__probed_all(d->att, e->dev, e->ino, NULL)) {
 		exec_hold__decided(d->hold, e->dev, e->ino, e->ctime);
 		settle_file(d, e->dev, e->ino);
@@ -962,6 +1059,7 @@ struct discovery *discovery__new(const struct discovery_opts *opts)
 		return NULL;
 	d->cfg = opts->cfg;
 	d->mode = discovery_mode(opts->cfg);
+	d->every = d->mode == DISC_SYSTEM || opts->cfg->follow;
 	d->skel = opts->skel;
 	d->att = opts->att;
 	d->epfd = opts->epfd;
@@ -980,6 +1078,10 @@ struct discovery *discovery__new(const struct discovery_opts *opts)
 
 			if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, exec_hold__event_fd(d->hold), &ee))
 				pa_dbg("exec hold: epoll: %s", strerror(errno));
+			/* -f: the children's execs are held too, known from the kernel's map */
+			if (d->mode != DISC_SYSTEM && d->cfg->follow)
+				exec_hold__follow_map(d->hold,
+						      bpf_map__fd(d->skel->maps.followed));
 		}
 	}
 	return d;
@@ -1024,7 +1126,7 @@ int discovery__start(struct discovery *d)
 		if (err)
 			return err;
 		if (!d->child_ended) {
-			if (!d->nattached && !d->said_not_python)
+			if (!d->nattached && !d->said_not_python && !cfg->follow)
 				pa_warn("%s: no Python interpreter was found in it; nothing to trace",
 					cfg->command[0]);
 			if (watch_pid(d, d->child) == 0)
@@ -1049,7 +1151,8 @@ int discovery__add_pid(struct discovery *d, pid_t pid, int strict)
 	/* and a Python it execs is probed before it runs */
 	if (d->hold)
 		exec_hold__watch_pid(d->hold, pid, 1);
-	n = attach_process(d, pid, pid, strict, 0);
+	follow_pid(d, pid);
+	n = attach_process(d, pid, d->every ? -1 : pid, strict, 0);
 	if (n < 0)
 		return n;
 	if (watch_pid(d, pid))
@@ -1095,12 +1198,13 @@ int discovery__all_gone(struct discovery *d)
 
 	if (d->mode == DISC_SYSTEM)
 		return 0;
-	if (d->mode == DISC_COMMAND)
-		return d->child_ended;
-	for (i = 0; i < d->nwatch; i++)
+	if (d->mode == DISC_COMMAND && !d->child_ended)
+		return 0;
+	for (i = 0; d->mode == DISC_PIDS && i < d->nwatch; i++)
 		if (!d->watch[i].gone)
 			return 0;
-	return 1;
+	/* -f: and every process they started (as strace -f) */
+	return !d->cfg->follow || !any_followed(d);
 }
 
 pid_t discovery__child(struct discovery *d, int *ended, int *status)
@@ -1134,10 +1238,13 @@ void discovery__report(struct discovery *d)
 		       (unsigned long long)st.held, (unsigned long long)st.late, st.max_ns / 1e6,
 		       d->nheld_probed);
 	}
-	if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended)
+	if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended && d->cfg->follow)
+		pa_warn("%s and the processes it started ran no Python: no audit event was traced",
+			d->cfg->command[0]);
+	else if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended)
 		pa_warn("%s ran no Python in its own process%s: no audit event was traced",
 			d->cfg->command[0], d->said_not_python ? "" :
-			" (the processes it starts are not followed)");
+			" (the processes it starts are not followed: -f follows them)");
 	if (d && d->nuntraced)
 		pa_warn("%d process%s not fully traced (said above)", d->nuntraced,
 			d->nuntraced == 1 ? " was" : "es were");

@@ -32,6 +32,7 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <bpf/bpf.h>
 #include "exechold.h"
 #include "log.h"
 
@@ -59,6 +60,7 @@ struct exec_hold {
 	int ndecided;
 	pid_t pids[MAX_PIDS];
 	int npids;
+	int follow_fd;	/* -f: a BPF map of followed tgids, or -1 */
 	pid_t self;
 	int stalled;	/* held execs the main loop never picked up before their deadline */
 	struct exec_hold_stats st;
@@ -122,6 +124,12 @@ static int pid_watched(struct exec_hold *h, pid_t pid)
 	for (i = 0; i < h->npids; i++)
 		if (h->pids[i] == pid)
 			return 1;
+	if (h->follow_fd >= 0) {
+		__u32 key = pid;
+		__u8 v;
+
+		return !bpf_map_lookup_elem(h->follow_fd, &key, &v);
+	}
 	return 0;
 }
 
@@ -366,6 +374,7 @@ struct exec_hold *exec_hold__new(int all, int deadline_ms, int *err)
 		return NULL;
 	h->fan_fd = h->ev_fd = h->stop_fd = -1;
 	h->all = all;
+	h->follow_fd = -1;
 	h->self = getpid();
 	h->deadline_ns = (uint64_t)deadline_ms * 1000000ull;
 	pthread_mutex_init(&h->mu, NULL);
@@ -534,5 +543,12 @@ void exec_hold__stats(struct exec_hold *h, struct exec_hold_stats *st)
 {
 	pthread_mutex_lock(&h->mu);
 	*st = h->st;
+	pthread_mutex_unlock(&h->mu);
+}
+
+void exec_hold__follow_map(struct exec_hold *h, int map_fd)
+{
+	pthread_mutex_lock(&h->mu);
+	h->follow_fd = map_fd;
 	pthread_mutex_unlock(&h->mu);
 }

@@ -52,6 +52,13 @@ void exec_hold__decided(struct exec_hold *h, uint64_t dev, uint64_t ino, uint64_
 /* Holds (on) or stops holding (off) the execs of pid (when not all). */
 void exec_hold__watch_pid(struct exec_hold *h, pid_t pid, int on);
 
+/*
+ * -f: the execs of every process in this BPF hash map (key: tgid, as a __u32)
+ * are held too; the map is read at each exec, so a child added by the kernel
+ * at its fork is held at its first exec.
+ */
+void exec_hold__follow_map(struct exec_hold *h, int map_fd);
+
 struct exec_hold_stats {
 	uint64_t held;		/* execs that waited for a decision */
 	uint64_t late;		/* of them, allowed by the deadline, not by a decision */

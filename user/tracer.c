@@ -387,6 +387,9 @@ static void check_drops(struct tracer *t, int final)
 		pa_warn("%llu events not counted: their cgroup was new and not yet decided "
 			"(--cgroup, --container)",
 			(unsigned long long)t->skel->bss->drops[PA_DROP_CGROUP_PENDING]);
+	if (final && t->skel->bss->drops[PA_DROP_FOLLOW])
+		pa_warn("%llu child processes not followed: more than %d followed at once (-f)",
+			(unsigned long long)t->skel->bss->drops[PA_DROP_FOLLOW], PA_MAX_FOLLOWED);
 	if (final && t->bad_records)
 		pa_warn("lost %llu events whose records could not be decoded (please report)",
 			(unsigned long long)t->bad_records);
@@ -478,7 +481,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	t->kernel_by = (cfg->count ? cfg->by : BY_EVENT) | (cfg->metrics ? BY_COMM : 0);
 	t->skel->rodata->cfg_by = t->kernel_by;
 	t->fast = cfg->count && t->kernel_by == BY_EVENT && !cfg->hist && !cfg->have_uid &&
-		  !cfg->comm && !cfg->cgroup && !cfg->container;
+		  !cfg->comm && !cfg->cgroup && !cfg->container && !cfg->follow;
 	t->skel->rodata->cfg_cgroup_filter = cfg->cgroup || cfg->container;
 	t->skel->rodata->cfg_site = cfg->count || cfg->no_site ? 0 : cfg->stack ? cfg->stack : 1;
 	t->skel->rodata->cfg_fast = t->fast;
@@ -490,6 +493,13 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	}
 	/* -p and the command: the watched processes' new executable files (exec, dlopen) */
 	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : 2;
+	/* -f: events of the followed processes only, the map extended in BPF at fork */
+	t->skel->rodata->cfg_follow = cfg->follow && t->mode != DISC_SYSTEM;
+	if (!t->skel->rodata->cfg_follow) {
+		/* not even run at the forks and exits of the machine without -f */
+		bpf_program__set_autoload(t->skel->progs.on_fork, false);
+		bpf_program__set_autoload(t->skel->progs.on_exit, false);
+	}
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
 	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
@@ -699,8 +709,8 @@ int tracer__run(struct tracer *t)
 			return WIFEXITED(t->child_status) ? WEXITSTATUS(t->child_status) : 1;
 		return 1;
 	}
-	if (t->mode == DISC_COMMAND && t->child_ended) {
-		/* the command ended before it ran any Python */
+	if (t->mode == DISC_COMMAND && t->child_ended && discovery__all_gone(t->disc)) {
+		/* the command ended before it ran any Python (-f: and left no process behind) */
 		ring_buffer__consume(t->rb);
 		goto out;
 	}
@@ -715,8 +725,8 @@ int tracer__run(struct tracer *t)
 		int i, n, timeout = t->disc_timeout;
 		uint64_t now;
 
-		if (got_signal && t->mode != DISC_COMMAND)
-			break;
+		if (got_signal && (t->mode != DISC_COMMAND || t->child_ended))
+			break; /* -f: a signal after the command's end does not wait for its children */
 		n = epoll_wait(t->epfd, evs, 8, timeout);
 		if (n < 0 && errno != EINTR) {
 			pa_err("epoll_wait: %s", strerror(errno));

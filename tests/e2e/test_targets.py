@@ -27,7 +27,8 @@ def test_command_not_python_sleep():
     assert res.rc == 0 and res.stdout == b"", res.describe()
     w = warnings(res)
     assert any("/usr/bin/sleep is not a Python program" in ln and
-               "processes it starts are not followed" in ln for ln in w), res.describe()
+               "processes it starts are not followed (trace them with -f)" in ln
+               for ln in w), res.describe()
     assert any("ran no Python in its own process: no audit event was traced" in ln
                for ln in w), res.describe()
 
@@ -36,7 +37,8 @@ def test_command_not_python_short():
     res = run_tool(["-j", "--", "/bin/sleep", "0.1"], timeout=60)
     assert res.rc == 0 and res.stdout == b"", res.describe()
     assert any("ran no Python in its own process (the processes it starts are not "
-               "followed): no audit event was traced" in ln for ln in warnings(res)), \
+               "followed: -f follows them): no audit event was traced" in ln
+               for ln in warnings(res)), \
         res.describe()
 
 
