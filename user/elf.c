@@ -23,8 +23,13 @@
 #define SHT_RELR 19
 #endif
 
+/*
+ * The tables are read where they lie in the file image, at whatever alignment
+ * the file gives them: entries are copied out (sym_at(), memcpy) before any
+ * field is read, never used through a cast pointer.
+ */
 struct elf_symtab {
-	const Elf64_Sym *syms;
+	const unsigned char *raw;
 	size_t cnt;
 	const char *strs;
 	size_t strs_size;
@@ -62,7 +67,54 @@ struct elf_file {
 	int eh_err;
 	struct elf_func_range *eh;
 	size_t neh;
+
+	/* Work done on this file so far, and the most it may take (elf_file__charge). */
+	uint64_t work, work_max;
+	int over;
 };
+
+/*
+ * The work budget: a fixed base plus a multiple of the file's size, capped.
+ * A real Python's whole analysis takes a few percent of it (1.0 - 1.8 M units
+ * for the 5 - 23 MB pythons and libpythons of the test matrix, at roughly
+ * 150 M units a second); a hostile file whose counts or overlapping sections
+ * would make a loop run for minutes hits it within about a second (two at the
+ * cap), and its analysis fails.
+ */
+#define WORK_BASE	 (32ull << 20)
+#define WORK_PER_BYTE	 2ull
+#define WORK_MAX	 (256ull << 20)
+
+int elf_file__charge(const struct elf_file *cef, uint64_t units)
+{
+	/* Only the counter changes; every elf_file is allocated writable. */
+	struct elf_file *ef = (struct elf_file *)cef;
+
+	if (ef->over)
+		return -E2BIG;
+	if (units > ef->work_max - ef->work) {
+		ef->work = ef->work_max;
+		ef->over = 1;
+		return -E2BIG;
+	}
+	ef->work += units;
+	return 0;
+}
+
+int elf_file__over_budget(const struct elf_file *ef)
+{
+	return ef->over;
+}
+
+uint64_t elf_file__work(const struct elf_file *ef)
+{
+	return ef->work;
+}
+
+static void sym_at(const struct elf_symtab *st, size_t i, Elf64_Sym *out)
+{
+	memcpy(out, st->raw + i * sizeof(*out), sizeof(*out));
+}
 
 static int in_file(const struct elf_file *ef, uint64_t off, uint64_t len)
 {
@@ -108,6 +160,8 @@ const void *elf_file__ptr(const struct elf_file *ef, uint64_t vaddr, size_t len)
 {
 	size_t i;
 
+	if (elf_file__charge(ef, 1 + ef->nsegs / 8))
+		return NULL;
 	/* The whole range must come from one segment's file-backed bytes. */
 	for (i = 0; i < ef->nsegs; i++) {
 		const struct elf_segment *s = &ef->segs[i];
@@ -143,7 +197,7 @@ static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struc
 	str = &ef->secs[link];
 	if (!str->data || str->type != SHT_STRTAB || str->size == 0)
 		return -ENOENT;
-	st->syms = sec->data;
+	st->raw = sec->data;
 	st->cnt = sec->size / sizeof(Elf64_Sym);
 	st->strs = str->data;
 	st->strs_size = str->size;
@@ -172,19 +226,22 @@ static void fill_sym(const struct elf_symtab *st, const Elf64_Sym *s, int dynami
 
 static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, size_t link)
 {
-	const Elf64_Dyn *d = sec->data;
-	size_t i, n = sec->size / sizeof(*d);
+	const unsigned char *raw = sec->data;
+	size_t i, n = sec->size / sizeof(Elf64_Dyn);
 	const struct elf_section *str = link < ef->nsecs ? &ef->secs[link] : NULL;
+	Elf64_Dyn d;
 
-	if (!d)
+	if (!raw)
 		return;
-	for (i = 0; i < n && d[i].d_tag != DT_NULL; i++) {
-		if (d[i].d_tag == DT_FLAGS_1 && (d[i].d_un.d_val & DF_1_PIE))
+	for (i = 0; i < n; i++) {
+		memcpy(&d, raw + i * sizeof(d), sizeof(d));
+		if (d.d_tag == DT_NULL || elf_file__charge(ef, 1))
+			break;
+		if (d.d_tag == DT_FLAGS_1 && (d.d_un.d_val & DF_1_PIE))
 			ef->pie = 1;
-		if (d[i].d_tag == DT_SONAME && str && str->data && d[i].d_un.d_val < str->size &&
-		    memchr((const char *)str->data + d[i].d_un.d_val, 0,
-			   str->size - d[i].d_un.d_val))
-			ef->soname = (const char *)str->data + d[i].d_un.d_val;
+		if (d.d_tag == DT_SONAME && str && str->data && d.d_un.d_val < str->size &&
+		    memchr((const char *)str->data + d.d_un.d_val, 0, str->size - d.d_un.d_val))
+			ef->soname = (const char *)str->data + d.d_un.d_val;
 	}
 }
 
@@ -251,6 +308,18 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN))
 		goto err;
 	ef->type = ehdr.e_type;
+	ef->work_max = WORK_BASE + WORK_PER_BYTE * (uint64_t)ef->size;
+	if (ef->work_max > WORK_MAX)
+		ef->work_max = WORK_MAX;
+	/*
+	 * Program headers as the kernel takes them (fs/binfmt_elf.c): entries of
+	 * the one size, a table of at most 64 KiB.
+	 */
+	if (ehdr.e_phentsize != sizeof(Elf64_Phdr) ||
+	    (uint64_t)ehdr.e_phnum * sizeof(Elf64_Phdr) > 65536)
+		goto err;
+	if (ehdr.e_shnum && ehdr.e_shentsize != sizeof(Elf64_Shdr))
+		goto err;
 	/*
 	 * libelf quietly hides section headers that lie past the end of a
 	 * truncated file; a file cut short is not one to probe.
@@ -259,7 +328,7 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	    !in_file(ef, ehdr.e_shoff, (uint64_t)ehdr.e_shnum * ehdr.e_shentsize))
 		goto err;
 
-	if (elf_getphdrnum(ef->elf, &n))
+	if (elf_getphdrnum(ef->elf, &n) || n > 65536 / sizeof(Elf64_Phdr))
 		goto err;
 	ef->segs = calloc(n ? n : 1, sizeof(*ef->segs));
 	if (!ef->segs) {
@@ -284,7 +353,9 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		};
 	}
 
-	if (elf_getshdrnum(ef->elf, &n) || elf_getshdrstrndx(ef->elf, &shstrndx))
+	/* Every header must lie in the file (also with e_shnum 0 and the count in section 0). */
+	if (elf_getshdrnum(ef->elf, &n) || elf_getshdrstrndx(ef->elf, &shstrndx) ||
+	    n > ef->size / sizeof(Elf64_Shdr))
 		goto err;
 	ef->secs = calloc(n ? n : 1, sizeof(*ef->secs));
 	if (!ef->secs) {
@@ -381,6 +452,8 @@ int elf_file__section(const struct elf_file *ef, const char *name, struct elf_se
 {
 	size_t i;
 
+	if (elf_file__charge(ef, ef->nsecs))
+		return -ENOENT;
 	for (i = 1; i < ef->nsecs; i++) {
 		if (strcmp(ef->secs[i].name, name) == 0) {
 			*sec = ef->secs[i];
@@ -407,6 +480,8 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
 {
 	size_t i;
 
+	if (elf_file__charge(ef, ef->nsecs))
+		return -ENOENT;
 	for (i = 1; i < ef->nsecs; i++) {
 		const struct elf_section *s = &ef->secs[i];
 
@@ -418,16 +493,20 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
 	return -ENOENT;
 }
 
-static int find_in(const struct elf_symtab *st, int dynamic, const char *name, struct elf_sym *sym)
+static int find_in(const struct elf_file *ef, const struct elf_symtab *st, int dynamic,
+		   const char *name, struct elf_sym *sym)
 {
 	size_t i;
 
-	for (i = 1; i < st->cnt; i++) {
-		const Elf64_Sym *s = &st->syms[i];
+	Elf64_Sym s;
 
-		if (s->st_shndx == SHN_UNDEF || strcmp(sym_name(st, s), name) != 0)
+	if (elf_file__charge(ef, st->cnt))
+		return -ENOENT;
+	for (i = 1; i < st->cnt; i++) {
+		sym_at(st, i, &s);
+		if (s.st_shndx == SHN_UNDEF || strcmp(sym_name(st, &s), name) != 0)
 			continue;
-		fill_sym(st, s, dynamic, sym);
+		fill_sym(st, &s, dynamic, sym);
 		return 0;
 	}
 	return -ENOENT;
@@ -436,9 +515,9 @@ static int find_in(const struct elf_symtab *st, int dynamic, const char *name, s
 int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned where,
 			  struct elf_sym *sym)
 {
-	if ((where & ELF_SYM_DYNSYM) && find_in(&ef->dynsym, 1, name, sym) == 0)
+	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym, 1, name, sym) == 0)
 		return 0;
-	if ((where & ELF_SYM_SYMTAB) && find_in(&ef->symtab, 0, name, sym) == 0)
+	if ((where & ELF_SYM_SYMTAB) && find_in(ef, &ef->symtab, 0, name, sym) == 0)
 		return 0;
 	return -ENOENT;
 }
@@ -450,13 +529,17 @@ int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned 
 static int func_at_in(const struct elf_file *ef, const struct elf_symtab *st, int dynamic,
 		      uint64_t vaddr, struct elf_sym *sym)
 {
-	const Elf64_Sym *best = NULL;
+	Elf64_Sym best = { 0 }, cur;
+	const Elf64_Sym *s = &cur;
+	int have = 0;
 	size_t i;
 
+	if (elf_file__charge(ef, st->cnt))
+		return -ENOENT;
 	for (i = 1; i < st->cnt; i++) {
-		const Elf64_Sym *s = &st->syms[i];
 		const struct elf_section *sec;
 
+		sym_at(st, i, &cur);
 		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
 		    s->st_shndx >= ef->nsecs || s->st_size == 0)
 			continue;
@@ -466,12 +549,13 @@ static int func_at_in(const struct elf_file *ef, const struct elf_symtab *st, in
 		if (s->st_value < sec->addr || s->st_value - sec->addr > sec->size ||
 		    s->st_size > sec->size - (s->st_value - sec->addr))
 			continue;
-		if (!best || s->st_value > best->st_value)
-			best = s;
+		if (!have || s->st_value > best.st_value)
+			best = cur;
+		have = 1;
 	}
-	if (!best)
+	if (!have)
 		return -ENOENT;
-	fill_sym(st, best, dynamic, sym);
+	fill_sym(st, &best, dynamic, sym);
 	return 0;
 }
 
@@ -758,7 +842,7 @@ static int load_eh(struct elf_file *ef)
 		uint64_t fde = cur_ptr(&c, tab_enc, hdr.addr, 0);
 		struct elf_func_range r;
 
-		if (c.bad)
+		if (c.bad || elf_file__charge(ef, 4))
 			break;
 		/*
 		 * The table gives the start; the FDE gives the length.  An FDE we
@@ -825,8 +909,15 @@ static int cmp_reloc(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+/*
+ * At most one relocation per 8 bytes of file (plus some slack): no binary has
+ * more pointer slots than that, and overlapping or repeated relocation
+ * sections cannot make the table grow past it.
+ */
 static int reloc_push(struct elf_file *ef, size_t *cap, struct elf_reloc r)
 {
+	if (ef->nrelocs >= ef->size / 8 + 4096 || elf_file__charge(ef, 1))
+		return -E2BIG;
 	if (ef->nrelocs == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 1024;
 		void *p = realloc(ef->relocs, ncap * sizeof(*ef->relocs));
@@ -852,19 +943,27 @@ static int load_relocs(struct elf_file *ef)
 		if (!s->data || !(s->flags & SHF_ALLOC))
 			continue;
 		if (s->type == SHT_RELA) {
-			const Elf64_Rela *r = s->data;
+			const unsigned char *raw = s->data;
 
-			for (j = 0; j < s->size / sizeof(*r); j++) {
-				unsigned type = ELF64_R_TYPE(r[j].r_info);
-				size_t symi = ELF64_R_SYM(r[j].r_info);
-				struct elf_reloc rel = { .offset = r[j].r_offset };
+			for (j = 0; j < s->size / sizeof(Elf64_Rela); j++) {
+				Elf64_Rela r;
+				Elf64_Sym sym;
+				unsigned type;
+				size_t symi;
+				struct elf_reloc rel;
 
+				if (elf_file__charge(ef, 1))
+					return -E2BIG;
+				memcpy(&r, raw + j * sizeof(r), sizeof(r));
+				type = ELF64_R_TYPE(r.r_info);
+				symi = ELF64_R_SYM(r.r_info);
+				rel = (struct elf_reloc){ .offset = r.r_offset };
 				if (type == R_X86_64_RELATIVE) {
-					rel.value = (uint64_t)r[j].r_addend;
+					rel.value = (uint64_t)r.r_addend;
 					rel.rela_relative = 1;
 				} else if (type == R_X86_64_64 && symi && symi < ef->dynsym.cnt &&
-					   ef->dynsym.syms[symi].st_shndx != SHN_UNDEF) {
-					rel.value = ef->dynsym.syms[symi].st_value + r[j].r_addend;
+					   (sym_at(&ef->dynsym, symi, &sym), sym.st_shndx != SHN_UNDEF)) {
+					rel.value = sym.st_value + (uint64_t)r.r_addend;
 				} else {
 					continue;
 				}
@@ -878,14 +977,17 @@ static int load_relocs(struct elf_file *ef)
 			 * an odd word a bitmap of the 63 words after the last one.
 			 * The addend is implicit: the bytes already in the file.
 			 */
-			const uint64_t *w = s->data;
-			uint64_t where = 0, v;
+			const unsigned char *raw = s->data;
+			uint64_t where = 0, v, w;
 
 			for (j = 0; j < s->size / 8; j++) {
 				unsigned b;
 
-				if (!(w[j] & 1)) {
-					where = w[j];
+				if (elf_file__charge(ef, 1))
+					return -E2BIG;
+				memcpy(&w, raw + j * 8, 8);
+				if (!(w & 1)) {
+					where = w;
 					if (elf_file__read(ef, where, &v, 8) == 0) {
 						err = reloc_push(ef, &cap, (struct elf_reloc){ where, v, 0 });
 						if (err)
@@ -897,7 +999,7 @@ static int load_relocs(struct elf_file *ef)
 				for (b = 1; b < 64; b++) {
 					uint64_t at = where + (b - 1) * 8;
 
-					if (!((w[j] >> b) & 1) || elf_file__read(ef, at, &v, 8))
+					if (!((w >> b) & 1) || elf_file__read(ef, at, &v, 8))
 						continue;
 					err = reloc_push(ef, &cap, (struct elf_reloc){ at, v, 0 });
 					if (err)
@@ -964,6 +1066,8 @@ int elf_file__read_ptr(struct elf_file *ef, uint64_t vaddr, uint64_t *val)
 /* ---- stapsdt notes ---- */
 
 #define STAPSDT_NOTE_TYPE 3
+/* A libpython has about twenty notes; more than this is not a real binary. */
+#define USDT_MAX_NOTES 4096
 
 int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes, size_t *cnt)
 {
@@ -983,8 +1087,11 @@ int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes
 		GElf_Nhdr nh;
 		size_t off = 0, name_off, desc_off;
 
-		if (s->type != SHT_NOTE || strcmp(s->name, ".note.stapsdt") != 0)
+		if (s->type != SHT_NOTE || strcmp(s->name, ".note.stapsdt") != 0 || !s->data)
 			continue;
+		/* libelf may copy the section to align it: charge its size. */
+		if (elf_file__charge(ef, s->size))
+			break;
 		data = elf_getdata(elf_getscn(ef->elf, i), NULL);
 		if (!data)
 			continue;
@@ -993,6 +1100,8 @@ int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes
 			const char *end = d + nh.n_descsz, *prov, *name, *args;
 			struct elf_usdt_note u;
 
+			if (n == USDT_MAX_NOTES || elf_file__charge(ef, 8))
+				break;
 			if (nh.n_type != STAPSDT_NOTE_TYPE || nh.n_namesz != sizeof("stapsdt") ||
 			    memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) != 0 ||
 			    nh.n_descsz < 3 * 8 + 3)

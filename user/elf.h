@@ -92,6 +92,18 @@ int elf_file__open(const char *path, struct elf_file **out);
 int elf_file__open_fd(int fd, struct elf_file **out);
 void elf_file__close(struct elf_file *ef); /* NULL is fine */
 
+/*
+ * Every lookup and table walk here, and every loop of the analysis built on
+ * it, charges its work (units of roughly one table entry visited, or a few
+ * bytes scanned) to the file; the budget is a fixed amount plus a multiple of
+ * the file's size.  elf_file__charge() returns 0, or -E2BIG once the budget
+ * is spent: from then on every charge fails, lookups say -ENOENT, and the
+ * caller is expected to give the file up (elf_file__over_budget() is 1).
+ */
+int elf_file__charge(const struct elf_file *ef, uint64_t units);
+int elf_file__over_budget(const struct elf_file *ef);
+uint64_t elf_file__work(const struct elf_file *ef); /* units charged so far */
+
 /* st_dev and st_ino of the opened file (fstat, so they match what was read). */
 void elf_file__stat(const struct elf_file *ef, uint64_t *dev, uint64_t *ino);
 unsigned elf_file__type(const struct elf_file *ef); /* ET_EXEC or ET_DYN */
