@@ -694,10 +694,12 @@ static int cur_at(const struct elf_file *ef, uint64_t vaddr, struct cur *c)
 		const struct elf_segment *s = &ef->segs[i];
 
 		if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz) {
+			/* offset + filesz in integers: a pointer past the image is already UB */
+			uint64_t end = s->filesz > ef->size - s->offset ? ef->size
+								      : s->offset + s->filesz;
+
 			c->p = p;
-			c->end = ef->img + s->offset + s->filesz;
-			if (c->end > ef->img + ef->size)
-				c->end = ef->img + ef->size;
+			c->end = ef->img + end;
 			c->vaddr = vaddr;
 			c->bad = 0;
 			return 0;

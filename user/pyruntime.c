@@ -241,11 +241,13 @@ struct scan {
 };
 
 /*
- * Work units (elf_file__charge) of one decoded instruction, and of the bytes
- * of one section scanned for a pattern: a capstone decode with details costs
- * about as much as a few dozen table entries; a byte of memmem far less.
+ * Work units (elf_file__charge, a unit being a few ns) of one decoded
+ * instruction, of one pointer slot looked at, and of the bytes of a section
+ * scanned for a pattern: a capstone decode with details costs about as much
+ * as a few dozen table entries, a slot a binary search and a segment lookup.
  */
 #define INSN_COST 32
+#define SLOT_COST 8
 
 /* Decodes the next instruction like cs_disasm_iter, charging it; 0 when out of budget. */
 static bool next_insn(struct scan *s, const uint8_t **code, size_t *size, uint64_t *pc)
@@ -257,7 +259,7 @@ static bool next_insn(struct scan *s, const uint8_t **code, size_t *size, uint64
 
 static int charge_bytes(struct elf_file *ef, uint64_t bytes)
 {
-	return elf_file__charge(ef, bytes / 16 + 1);
+	return elf_file__charge(ef, bytes / 4 + 1);
 }
 
 int pyruntime_parse_version(const char *s, unsigned *hex)
@@ -819,7 +821,7 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 		    !(sec.flags & SHF_EXECINSTR) || strncmp(sec.name, ".plt", 4) == 0)
 			continue;
 		/* The byte loop below is a few times slower than memmem. */
-		if (elf_file__charge(s->ef, sec.size / 4 + 1))
+		if (elf_file__charge(s->ef, sec.size + 1))
 			break;
 		d = sec.data;
 		for (j = 0; j + 2 <= sec.size; j++) {
@@ -949,7 +951,7 @@ static int find_sys_audit_meth(struct elf_file *ef, uint64_t *meth)
 			uint32_t flags;
 			const char *text;
 
-			if (elf_file__charge(ef, 2))
+			if (elf_file__charge(ef, SLOT_COST))
 				goto out;
 			if (elf_file__read_ptr(ef, slot, &name) ||
 			    !bsearch(&name, names, nnames, sizeof(*names), cmp_u64))
