@@ -382,6 +382,53 @@ static void test_random(const struct img *base, unsigned count)
 	}
 }
 
+/*
+ * Inputs the fuzzer found (tests/fuzz/fuzz_elf.c), as the changes they make to
+ * the base file they were found on: width 1/2/4/8 bytes of value at offset,
+ * width 0 cuts the file at offset.
+ */
+struct change {
+	uint64_t at;
+	unsigned w;
+	uint64_t v;
+};
+
+static const struct {
+	const char *name, *base;
+	struct change ch[16];
+} findings[] = {
+	/* .eh_frame cursor: end of a PT_LOAD with a huge p_filesz computed as a pointer */
+	{ "fuzz_eh_cursor_end", "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0",
+	  { { 0x620700, 8, ~0ull }, { 0x75fbd8, 8, 0x30000015f }, { 0x75f7b8, 8, 0x3afeb8 },
+	    { 0x208, 8, 0x5f1351 }, { 0xf8, 8, 0x75fd41 }, { 0x75f978, 8, 0x75fd3f },
+	    { 0x124, 4, 0x2000006 }, { 0x75f738, 8, ~0ull }, { 0x98, 8, ~0ull } } },
+};
+
+static void test_fuzz_findings(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(findings) / sizeof(findings[0]); i++) {
+		struct img im;
+
+		if (!load(findings[i].base, &im)) {
+			printf("test:SKIP:%s (no %s)\n", findings[i].name, findings[i].base);
+			continue;
+		}
+		for (k = 0; k < 16 && (findings[i].ch[k].w || findings[i].ch[k].at); k++) {
+			const struct change *c = &findings[i].ch[k];
+			uint64_t at = c->at % im.n;
+
+			if (!c->w)
+				im.n = at;
+			else if (c->w <= im.n - at)
+				wr(&im, at, c->w, c->v);
+		}
+		bounded(findings[i].name, &im);
+		free(im.d);
+	}
+}
+
 /* all: every section and header field; else the costly constructions only. */
 static void run_base(const char *path, bool all, unsigned nrandom)
 {
@@ -414,6 +461,7 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		for (i = 1; i < (size_t)argc; i++)
 			run_base(argv[i], true, 2000);
+		test_fuzz_findings();
 		printf("test_hostile: slowest %.2fs (%s)\n", slowest, slowest_name);
 		return unit_summary("test_hostile");
 	}
@@ -426,6 +474,7 @@ int main(int argc, char **argv)
 		globfree(&g);
 	}
 	run_base("/var/cache/pyaudit-trace/matrix/roots/sid/usr/bin/python3.14", false, 20 / SLOW);
+	test_fuzz_findings();
 	printf("test_hostile: slowest %.2fs (%s)\n", slowest, slowest_name);
 	return unit_summary("test_hostile");
 }
