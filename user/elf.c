@@ -75,15 +75,16 @@ struct elf_file {
 
 /*
  * The work budget: a fixed base plus a multiple of the file's size, capped.
- * A real Python's whole analysis takes a few percent of it (1.0 - 1.8 M units
- * for the 5 - 23 MB pythons and libpythons of the test matrix, at roughly
- * 150 M units a second); a hostile file whose counts or overlapping sections
- * would make a loop run for minutes hits it within about a second (two at the
- * cap), and its analysis fails.
+ * A real Python's whole analysis takes a tenth to a sixth of it (4 - 6.5 M
+ * units for the 5 - 23 MB pythons and libpythons of the test matrix, in 10 -
+ * 40 ms; the bulk is one pass over the code, which a file's size bounds, so
+ * bigger Pythons keep the ratio); a hostile file whose counts or overlapping sections would make a
+ * loop run for minutes hits it within a few tenths of a second (tests/unit/
+ * test_hostile.c measures it), and its analysis fails.
  */
-#define WORK_BASE	 (32ull << 20)
-#define WORK_PER_BYTE	 2ull
-#define WORK_MAX	 (256ull << 20)
+#define WORK_BASE	 (16ull << 20)
+#define WORK_PER_BYTE	 4ull
+#define WORK_MAX	 (1024ull << 20)
 
 int elf_file__charge(const struct elf_file *cef, uint64_t units)
 {
