@@ -33,6 +33,7 @@ struct elf_symtab {
 	size_t cnt;
 	const char *strs;
 	size_t strs_size;
+	size_t strs_end; /* just past the table's last NUL: a name starting below it ends in it */
 };
 
 /* A pointer-sized slot whose link-time value a relocation gives. */
@@ -122,6 +123,19 @@ static int in_file(const struct elf_file *ef, uint64_t off, uint64_t len)
 	return off <= ef->size && len <= ef->size - off;
 }
 
+/*
+ * Just past the last NUL of a string table (0 if it has none).  A name at an
+ * offset below it is NUL-terminated inside the table: one backward scan per
+ * table, instead of a forward one per name, which a table of megabytes
+ * without a NUL would make quadratic.
+ */
+static size_t strtab_end(const char *strs, size_t size)
+{
+	const char *z = size ? memrchr(strs, 0, size) : NULL;
+
+	return z ? (size_t)(z - strs) + 1 : 0;
+}
+
 int elf_segments_vaddr_to_offset(const struct elf_segment *segs, size_t cnt, uint64_t vaddr,
 				 int in_memory, uint64_t *off)
 {
@@ -202,14 +216,14 @@ static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struc
 	st->cnt = sec->size / sizeof(Elf64_Sym);
 	st->strs = str->data;
 	st->strs_size = str->size;
+	st->strs_end = strtab_end(st->strs, st->strs_size);
 	return 0;
 }
 
 static const char *sym_name(const struct elf_symtab *st, const Elf64_Sym *s)
 {
 	/* Require the NUL inside the table so strcmp() stays in bounds. */
-	if (s->st_name >= st->strs_size || !memchr(st->strs + s->st_name, 0,
-						   st->strs_size - s->st_name))
+	if (s->st_name >= st->strs_end)
 		return "";
 	return st->strs + s->st_name;
 }
@@ -230,6 +244,7 @@ static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, siz
 	const unsigned char *raw = sec->data;
 	size_t i, n = sec->size / sizeof(Elf64_Dyn);
 	const struct elf_section *str = link < ef->nsecs ? &ef->secs[link] : NULL;
+	size_t str_end = str && str->data ? strtab_end(str->data, str->size) : 0;
 	Elf64_Dyn d;
 
 	if (!raw)
@@ -240,8 +255,7 @@ static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, siz
 			break;
 		if (d.d_tag == DT_FLAGS_1 && (d.d_un.d_val & DF_1_PIE))
 			ef->pie = 1;
-		if (d.d_tag == DT_SONAME && str && str->data && d.d_un.d_val < str->size &&
-		    memchr((const char *)str->data + d.d_un.d_val, 0, str->size - d.d_un.d_val))
+		if (d.d_tag == DT_SONAME && d.d_un.d_val < str_end)
 			ef->soname = (const char *)str->data + d.d_un.d_val;
 	}
 }
@@ -265,7 +279,8 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	struct elf_file *ef;
 	GElf_Ehdr ehdr;
 	struct stat st;
-	size_t i, n, shstrndx;
+	size_t i, n, shstrndx, shstrs_end = 0;
+	const char *shstrs = NULL;
 	int err;
 
 	*out = NULL;
@@ -364,16 +379,25 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		goto err;
 	}
 	ef->nsecs = n;
+	{
+		/* Section names, checked once for the table (not with elf_strptr per name). */
+		Elf_Scn *scn = shstrndx < n ? elf_getscn(ef->elf, shstrndx) : NULL;
+		GElf_Shdr sh;
+
+		if (scn && gelf_getshdr(scn, &sh) && sh.sh_type == SHT_STRTAB &&
+		    in_file(ef, sh.sh_offset, sh.sh_size)) {
+			shstrs = (const char *)ef->img + sh.sh_offset;
+			shstrs_end = strtab_end(shstrs, sh.sh_size);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		Elf_Scn *scn = elf_getscn(ef->elf, i);
 		struct elf_section *s = &ef->secs[i];
 		GElf_Shdr sh;
-		const char *name;
 
 		if (!scn || !gelf_getshdr(scn, &sh))
 			goto err;
-		name = elf_strptr(ef->elf, shstrndx, sh.sh_name);
-		s->name = name ? name : "";
+		s->name = sh.sh_name < shstrs_end ? shstrs + sh.sh_name : "";
 		s->addr = sh.sh_addr;
 		s->offset = sh.sh_offset;
 		s->size = sh.sh_size;
@@ -727,7 +751,8 @@ static int cie_fde_enc(const struct elf_file *ef, uint64_t cie, unsigned *enc)
 		return -EINVAL;
 	version = (unsigned)cur_u(&c, 1);
 	aug = (const char *)c.p;
-	if (c.bad || !memchr(aug, 0, c.end - c.p))
+	/* augmentation strings are a few letters ("zR", "zPLR"): look no further */
+	if (c.bad || !memchr(aug, 0, c.end - c.p < 16 ? (size_t)(c.end - c.p) : 16))
 		return -EINVAL;
 	cur_skip(&c, strlen(aug) + 1);
 	if (strstr(aug, "eh"))

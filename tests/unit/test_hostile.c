@@ -37,6 +37,9 @@
 /* Seconds one analysis may take: the work budget ends any of them in about one. */
 #define BOUND (3.0 * SLOW)
 
+/* Room after a loaded file for what the tests append: headers, string tables. */
+#define EXTRA (70000 * 64 + (9 << 20))
+
 struct img {
 	uint8_t *d;
 	size_t n;
@@ -55,7 +58,7 @@ static bool load(const char *path, struct img *im)
 		return false;
 	}
 	/* room for added section headers */
-	im->d = malloc(st.st_size + (70000 * 64));
+	im->d = malloc(st.st_size + EXTRA);
 	if (!im->d || pread(fd, im->d, st.st_size, 0) != st.st_size) {
 		close(fd);
 		free(im->d);
@@ -71,7 +74,7 @@ static struct img copy(const struct img *im)
 {
 	struct img c = *im;
 
-	c.d = malloc(im->n + 70000 * 64);
+	c.d = malloc(im->n + EXTRA);
 	if (!c.d)
 		abort();
 	memcpy(c.d, im->d, im->n);
@@ -236,6 +239,66 @@ static void repeat_section(const char *name, const struct img *base, const char 
 	wr(&im, 0x3c, 2, n + count);
 	bounded(name, &im);
 	free(im.d);
+}
+
+/* Appends n bytes: c, then a NUL at the start (nul_first) or the end.  Returns the offset. */
+static uint64_t append_blob(struct img *im, size_t n, int c, bool nul_first)
+{
+	uint64_t at = (im->n + 7) & ~7ull;
+
+	memset(im->d + im->n, 0, at - im->n);
+	memset(im->d + at, c, n);
+	im->d[nul_first ? at : at + n - 1] = 0;
+	im->n = at + n;
+	return at;
+}
+
+/*
+ * String tables of megabytes with one NUL: a name lookup that scans for the
+ * NUL from each name would be quadratic (section names with 60000 headers,
+ * symbol names of every symbol, DT_SONAME of every dynamic entry).
+ */
+static void test_long_strtabs(const struct img *base)
+{
+	static const char *const secs[] = { ".dynstr", ".strtab" };
+	size_t i;
+
+	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		struct img im = copy(base);
+		unsigned s = sec(&im, secs[i]);
+		uint64_t at;
+
+		if (!s) {
+			free(im.d);
+			continue;
+		}
+		at = append_blob(&im, 8 << 20, 'P', false);
+		wr(&im, SH(&im, s) + 0x18, 8, at);
+		wr(&im, SH(&im, s) + 0x20, 8, 8 << 20);
+		bounded(unit_name("long_%s", secs[i]), &im);
+		free(im.d);
+	}
+	{
+		/* .shstrtab: a NUL, then megabytes; 60000 more headers named from it */
+		struct img im = copy(base);
+		unsigned n = SHNUM(&im), s = (unsigned)rd(&im, 0x3e, 2), k;
+		uint64_t str = append_blob(&im, 8 << 20, 'A', true), tab;
+
+		wr(&im, SH(&im, s) + 0x18, 8, str);
+		wr(&im, SH(&im, s) + 0x20, 8, 8 << 20);
+		tab = (im.n + 7) & ~7ull;
+		memset(im.d + im.n, 0, tab - im.n);
+		memcpy(im.d + tab, im.d + SH(&im, 0), (uint64_t)n * 64);
+		for (k = 0; k < 60000; k++) {
+			memcpy(im.d + tab + (uint64_t)(n + k) * 64, im.d + SH(&im, 1), 64);
+			wr(&im, tab + (uint64_t)(n + k) * 64, 4, 1 + k % 64);
+		}
+		im.n = tab + (uint64_t)(n + 60000) * 64;
+		wr(&im, 0x28, 8, tab);
+		wr(&im, 0x3c, 2, n + 60000);
+		bounded("long_shstrtab", &im);
+		free(im.d);
+	}
 }
 
 static void test_repeated_sections(const struct img *base)
@@ -441,6 +504,7 @@ static void run_base(const char *path, bool all, unsigned nrandom)
 	}
 	test_huge_data_size(&base, all);
 	test_repeated_sections(&base);
+	test_long_strtabs(&base);
 	test_misaligned(&base);
 	test_relr_bomb(&base);
 	if (all) {
