@@ -305,6 +305,11 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
 		goto err;
 	}
+	/* libelf reads the whole file into memory: not a sparse file of terabytes */
+	if ((uint64_t)st.st_size > ELF_MAX_FILE) {
+		err = -EFBIG;
+		goto err;
+	}
 
 	err = -ENOEXEC;
 	/*

@@ -82,10 +82,14 @@ struct elf_func_range {
 #define ELF_SYM_DYNSYM (1u << 0)
 #define ELF_SYM_SYMTAB (1u << 1)
 
+/* Largest file read (a libpython with its debug info is a few hundred MB at most). */
+#define ELF_MAX_FILE (1ull << 30)
+
 /*
  * Opens and maps path read-only.  Returns 0 and *out, -ENOEXEC if the file is
  * not a 64-bit little-endian x86-64 ET_EXEC/ET_DYN ELF file (or its headers do
- * not fit in the file), -ENOMEM, or the -errno of open/fstat/mmap.
+ * not fit in the file), -EFBIG if it is larger than ELF_MAX_FILE, -ENOMEM, or
+ * the -errno of open/fstat/mmap.
  */
 int elf_file__open(const char *path, struct elf_file **out);
 /* The same, from an open descriptor (not consumed; the file is read through a dup of it). */

@@ -492,6 +492,26 @@ static void test_fuzz_findings(void)
 	}
 }
 
+/* A Python followed by a hole of gigabytes (still runs): refused before it is read. */
+static void test_sparse(const struct img *base)
+{
+	int fd = memfd_create("sparse", MFD_CLOEXEC);
+	struct pybin *b = NULL;
+	double t;
+
+	if (fd < 0 || write(fd, base->d, base->n) != (ssize_t)base->n ||
+	    ftruncate(fd, ELF_MAX_FILE + 4096)) {
+		ASSERT_TRUE("sparse_setup", false);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	t = now();
+	ASSERT_INT("sparse_efbig", pybin__open_fd(fd, "/hostile/sparse", &b), -EFBIG);
+	ASSERT_TRUE("sparse_fast", now() - t < 0.1 * SLOW);
+	close(fd);
+}
+
 /* all: every section and header field; else the costly constructions only. */
 static void run_base(const char *path, bool all, unsigned nrandom)
 {
@@ -508,6 +528,7 @@ static void run_base(const char *path, bool all, unsigned nrandom)
 	test_misaligned(&base);
 	test_relr_bomb(&base);
 	if (all) {
+		test_sparse(&base);
 		test_elf_header(&base);
 		test_program_headers(&base);
 		test_truncated(&base);
