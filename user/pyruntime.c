@@ -18,10 +18,10 @@
  */
 #include <capstone/capstone.h>
 #include <ctype.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -820,7 +820,7 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 		if (elf_file__section_at(s->ef, i, &sec) || !sec.data ||
 		    !(sec.flags & SHF_EXECINSTR) || strncmp(sec.name, ".plt", 4) == 0)
 			continue;
-		/* The byte loop below is a few times slower than memmem. */
+		/* A unit per byte: the loop below is a few times slower than memmem. */
 		if (elf_file__charge(s->ef, sec.size + 1))
 			break;
 		d = sec.data;
