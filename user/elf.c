@@ -57,6 +57,7 @@ struct elf_file {
 	size_t nsegs;
 	struct elf_section *secs;
 	size_t nsecs;
+	size_t *str_end; /* per section: strtab_end() of it as a string table, or SIZE_MAX */
 
 	struct elf_symtab dynsym, symtab;
 
@@ -202,6 +203,22 @@ int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t 
 	return 0;
 }
 
+/*
+ * strtab_end() of section idx, computed once per section however many tables
+ * link to it (60000 headers linking to one table of megabytes must not scan
+ * it 60000 times).
+ */
+static size_t sec_str_end(struct elf_file *ef, size_t idx)
+{
+	const struct elf_section *s = &ef->secs[idx];
+
+	if (ef->str_end[idx] == SIZE_MAX)
+		ef->str_end[idx] = s->data && !elf_file__charge(ef, s->size / 16 + 1)
+					   ? strtab_end(s->data, s->size)
+					   : 0;
+	return ef->str_end[idx];
+}
+
 static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struct elf_symtab *st,
 		       size_t link)
 {
@@ -216,7 +233,7 @@ static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struc
 	st->cnt = sec->size / sizeof(Elf64_Sym);
 	st->strs = str->data;
 	st->strs_size = str->size;
-	st->strs_end = strtab_end(st->strs, st->strs_size);
+	st->strs_end = sec_str_end(ef, link);
 	return 0;
 }
 
@@ -244,7 +261,7 @@ static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, siz
 	const unsigned char *raw = sec->data;
 	size_t i, n = sec->size / sizeof(Elf64_Dyn);
 	const struct elf_section *str = link < ef->nsecs ? &ef->secs[link] : NULL;
-	size_t str_end = str && str->data ? strtab_end(str->data, str->size) : 0;
+	size_t str_end = str ? sec_str_end(ef, link) : 0;
 	Elf64_Dyn d;
 
 	if (!raw)
@@ -384,6 +401,12 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		goto err;
 	}
 	ef->nsecs = n;
+	ef->str_end = malloc((n ? n : 1) * sizeof(*ef->str_end));
+	if (!ef->str_end) {
+		err = -ENOMEM;
+		goto err;
+	}
+	memset(ef->str_end, 0xff, (n ? n : 1) * sizeof(*ef->str_end));
 	{
 		/* Section names, checked once for the table (not with elf_strptr per name). */
 		Elf_Scn *scn = shstrndx < n ? elf_getscn(ef->elf, shstrndx) : NULL;
@@ -441,6 +464,7 @@ void elf_file__close(struct elf_file *ef)
 		close(ef->fd);
 	free(ef->segs);
 	free(ef->secs);
+	free(ef->str_end);
 	free(ef->relocs);
 	free(ef->eh);
 	free(ef);

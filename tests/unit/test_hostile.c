@@ -278,6 +278,34 @@ static void test_long_strtabs(const struct img *base)
 		bounded(unit_name("long_%s", secs[i]), &im);
 		free(im.d);
 	}
+	for (i = 0; i < 2; i++) {
+		/*
+		 * .dynstr: a NUL, then megabytes; 60000 more .dynsym (or .dynamic)
+		 * headers that link to it, each table loaded on its own
+		 */
+		struct img im = copy(base);
+		unsigned n = SHNUM(&im), str = sec(&im, ".dynstr");
+		unsigned s = sec(&im, i ? ".dynamic" : ".dynsym"), k;
+		uint64_t at, tab;
+
+		if (!str || !s) {
+			free(im.d);
+			continue;
+		}
+		at = append_blob(&im, 8 << 20, 'A', true);
+		wr(&im, SH(&im, str) + 0x18, 8, at);
+		wr(&im, SH(&im, str) + 0x20, 8, 8 << 20);
+		tab = (im.n + 7) & ~7ull;
+		memset(im.d + im.n, 0, tab - im.n);
+		memcpy(im.d + tab, im.d + SH(&im, 0), (uint64_t)n * 64);
+		for (k = 0; k < 60000; k++)
+			memcpy(im.d + tab + (uint64_t)(n + k) * 64, im.d + SH(&im, s), 64);
+		im.n = tab + (uint64_t)(n + 60000) * 64;
+		wr(&im, 0x28, 8, tab);
+		wr(&im, 0x3c, 2, n + 60000);
+		bounded(unit_name("long_dynstr_repeated_%s", i ? "dynamic" : "dynsym"), &im);
+		free(im.d);
+	}
 	{
 		/* .shstrtab: a NUL, then megabytes; 60000 more headers named from it */
 		struct img im = copy(base);
