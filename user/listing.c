@@ -67,9 +67,10 @@ static int list_files(const struct config *cfg)
 
 		if (err) {
 			pa_err("%s: %s", cfg->command[i],
-			       err == -ENOENT	 ? "not a Python binary (no PySys_Audit)"
-			       : err == -ENOEXEC ? "malformed ELF file, or too costly to analyse: skipped"
-						 : strerror(-err));
+			       err == -ENOENT ? "not a Python binary (no PySys_Audit)"
+			       : err == -ENOEXEC
+				       ? "not a usable x86-64 ELF file, or too costly to analyse: skipped"
+				       : strerror(-err));
 			bad = 1;
 			continue;
 		}
