@@ -73,24 +73,26 @@ unit: $(UNIT_BINS)
 		if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; done; \
 		echo "unit: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-# The same unit tests built with ASan and UBSan (any report fails the run).
+# The same unit tests built with ASan and UBSan (any report fails the run).  clang, as for
+# the fuzzers: its UBSan also sees pointer arithmetic that wraps, which gcc's misses.
+SAN_CC	  ?= clang
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_OBJS  := $(patsubst $(OUT)/%,$(OUT)/san/%,$(LIB_OBJS))
 SAN_BINS  := $(patsubst $(OUT)/tests/%,$(OUT)/san/tests/%,$(UNIT_BINS))
 
 $(OUT)/san/user/audit_events_table.o: $(OUT)/user/audit_events_table.c
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(SAN_CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(OUT)/san/user/%.o: user/%.c $(OUT)/pyaudit.skel.h
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(SAN_CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(SAN_CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
 
 unit-san: $(SAN_BINS)
 	$(Q)set -e; pass=0; fail=0; for t in $(SAN_BINS); do \

@@ -146,6 +146,9 @@ int elf_segments_vaddr_to_offset(const struct elf_segment *segs, size_t cnt, uin
 		uint64_t len = in_memory ? segs[i].memsz : segs[i].filesz;
 
 		if (vaddr >= segs[i].vaddr && vaddr - segs[i].vaddr < len) {
+			/* a p_offset that would wrap the file offset around is no mapping */
+			if (vaddr - segs[i].vaddr > UINT64_MAX - segs[i].offset)
+				return -ENOENT;
 			*off = vaddr - segs[i].vaddr + segs[i].offset;
 			return 0;
 		}
@@ -163,6 +166,8 @@ int elf_file__vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, int in_
 		uint64_t len = in_memory ? s->memsz : s->filesz;
 
 		if (vaddr >= s->vaddr && vaddr - s->vaddr < len) {
+			if (vaddr - s->vaddr > UINT64_MAX - s->offset)
+				return -ENOENT;
 			*off = vaddr - s->vaddr + s->offset;
 			if (flags)
 				*flags = s->flags;
@@ -186,9 +191,11 @@ const void *elf_file__ptr(const struct elf_file *ef, uint64_t vaddr, size_t len)
 			continue;
 		if (len > s->filesz - (vaddr - s->vaddr))
 			return NULL;
-		if (!in_file(ef, s->offset + (vaddr - s->vaddr), len))
+		/* offset + delta checked piecewise: p_offset may be anything */
+		if (s->offset > ef->size || vaddr - s->vaddr > ef->size - s->offset ||
+		    !in_file(ef, s->offset + (vaddr - s->vaddr), len))
 			return NULL;
-		return ef->img + s->offset + (vaddr - s->vaddr);
+		return ef->img + (s->offset + (vaddr - s->vaddr));
 	}
 	return NULL;
 }

@@ -29,9 +29,15 @@
 #include "pyruntime.h"
 #include "unit.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOW 8 /* ASan/UBSan build */
-#else
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLOW 8 /* ASan/UBSan build (clang) */
+#endif
+#endif
+#if !defined(SLOW) && defined(__SANITIZE_ADDRESS__)
+#define SLOW 8 /* ASan/UBSan build (gcc) */
+#endif
+#ifndef SLOW
 #define SLOW 1
 #endif
 /* Seconds one analysis may take: the work budget ends any of them in about one. */
@@ -493,6 +499,13 @@ static const struct {
 	  { { 0x620700, 8, ~0ull }, { 0x75fbd8, 8, 0x30000015f }, { 0x75f7b8, 8, 0x3afeb8 },
 	    { 0x208, 8, 0x5f1351 }, { 0xf8, 8, 0x75fd41 }, { 0x75f978, 8, 0x75fd3f },
 	    { 0x124, 4, 0x2000006 }, { 0x75f738, 8, ~0ull }, { 0x98, 8, ~0ull } } },
+	/* elf_file__ptr: img + p_offset + delta with a p_offset that wraps the sum around */
+	{ "fuzz_ptr_offset_wrap",
+	  "/var/cache/pyaudit-trace/matrix/pyenv-3.11.7-stripped/lib/libpython3.11.so.1.0",
+	  { { 0x4526f8, 8, 0x3febab }, { 0x576411, 8, 0xff3affffffffffeaull }, { 0xff00, 2, 0x58 },
+	    { 0x576498, 8, 0 }, { 0x576060, 8, 0x654428203a43434aull }, { 0x442b10, 8, ~0ull },
+	    { 0x576600, 4, 0 }, { 0x442770, 8, 0x2b }, { 0x3c, 2, 0x1b }, { 0x5765a8, 4, 0 },
+	    { 0x80, 8, ~0ull } } },
 };
 
 static void test_fuzz_findings(void)
