@@ -44,13 +44,14 @@ elf_bases() {
 			[ -n "$lib" ] && ls "$lib"/libpython3*.so* 2>/dev/null
 		}
 		[ -r "$manifest" ] && awk -F'\t' '!/^#/ && NF >= 5 { print $5 }' "$manifest"
+		true
 	} | while read -r f; do
 		f=$(readlink -f "$f" 2>/dev/null) || continue
 		[ -f "$f" ] && head -c4 "$f" 2>/dev/null | grep -q ELF && echo "$f"
 	done | sort -u
 }
 
-FUZZ_ELF_BASES=${FUZZ_ELF_BASES:-$(elf_bases | paste -sd:)}
+FUZZ_ELF_BASES=${FUZZ_ELF_BASES:-$(elf_bases | paste -sd: || true)}
 export FUZZ_ELF_BASES
 
 fail=0
@@ -77,7 +78,7 @@ for t in "${targets[@]}"; do
 	elf)
 		rm -rf "$seeds"
 		mkdir -p "$seeds"
-		n=$(echo "$FUZZ_ELF_BASES" | tr ':' '\n' | grep -c .)
+		n=$(echo "$FUZZ_ELF_BASES" | tr ':' '\n' | grep -c . || true)
 		for ((i = 0; i < n; i++)); do printf "\\x$(printf %02x $i)" >"$seeds/base-$i"; done
 		maxlen=4096
 		;;
