@@ -107,24 +107,24 @@ FUZZ_TIME  ?= 600
 FUZZ_SHORT ?= 40
 FUZZ_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O1 -fsanitize=fuzzer-no-link $(SAN_FLAGS)
 FUZZ_LINK   := -fsanitize=fuzzer $(SAN_FLAGS)
-FUZZ_ELF_OBJS := $(OUT)/fuzz/user/elf.o $(OUT)/fuzz/user/pyruntime.o
-FUZZ_DECODE_OBJS := $(patsubst %,$(OUT)/fuzz/user/%.o,decode out_text out_json jsonw escape \
-		      events audit_events_table)
+# Every library object, so that a module added later (one the analysis or the renderers
+# call) is in the targets without a change here.
+FUZZ_OBJS   := $(patsubst $(OUT)/%,$(OUT)/fuzz/%,$(LIB_OBJS))
 
 $(OUT)/fuzz/user/audit_events_table.o: $(OUT)/user/audit_events_table.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(OUT)/fuzz/user/%.o: user/%.c
+$(OUT)/fuzz/user/%.o: user/%.c $(OUT)/pyaudit.skel.h
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_ELF_OBJS)
+$(OUT)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK) $^ $(LDLIBS) -o $@
 
-$(OUT)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_OBJS)
+$(OUT)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FUZZ_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit $(FUZZ_LINK) $^ $(LDLIBS) -o $@
 
