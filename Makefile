@@ -29,8 +29,8 @@ LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BIN	  := $(OUT)/pyaudit-trace
 
-.PHONY: all clean test check unit unit-matrix e2e matrix bench vmlinux demo deps install uninstall \
-	deb man-lint pkg-test
+.PHONY: all clean test check unit unit-matrix unit-san fuzz fuzz-short e2e matrix bench vmlinux \
+	demo deps install uninstall deb man-lint pkg-test
 .SECONDARY: # keep the BPF object and skeleton between builds
 .DELETE_ON_ERROR:
 all: $(BIN)
@@ -74,6 +74,73 @@ unit: $(UNIT_BINS)
 		if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; done; \
 		echo "unit: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
+# The same unit tests built with ASan and UBSan (any report fails the run).  clang, as for
+# the fuzzers: its UBSan also sees pointer arithmetic that wraps, which gcc's misses.
+SAN_CC	  ?= clang
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_OBJS  := $(patsubst $(OUT)/%,$(OUT)/san/%,$(LIB_OBJS))
+SAN_BINS  := $(patsubst $(OUT)/tests/%,$(OUT)/san/tests/%,$(UNIT_BINS))
+
+$(OUT)/san/user/audit_events_table.o: $(OUT)/user/audit_events_table.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SAN_CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUT)/san/user/%.o: user/%.c $(OUT)/pyaudit.skel.h
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SAN_CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SAN_CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
+
+unit-san: $(SAN_BINS)
+	$(Q)set -e; pass=0; fail=0; for t in $(SAN_BINS); do \
+		if UBSAN_OPTIONS=print_stacktrace=1 $$t >$$t.log 2>&1; then pass=$$((pass+1)); \
+		else fail=$$((fail+1)); tail -n 30 $$t.log; fi; done; \
+		echo "unit-san: $$pass passed, $$fail failed (ASan, UBSan)"; [ $$fail -eq 0 ]
+
+# libFuzzer targets (clang; libclang-rt-14-dev has the runtime), see tests/fuzz/run.sh.
+# `make fuzz` runs each for FUZZ_TIME seconds; `make test` for FUZZ_SHORT.
+FUZZ_CC	   ?= clang
+FUZZ_TIME  ?= 600
+FUZZ_SHORT ?= 40
+FUZZ_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O1 -fsanitize=fuzzer-no-link $(SAN_FLAGS)
+FUZZ_LINK   := -fsanitize=fuzzer $(SAN_FLAGS)
+# Every library object, so that a module added later (one the analysis or the renderers
+# call) is in the targets without a change here.
+FUZZ_OBJS   := $(patsubst $(OUT)/%,$(OUT)/fuzz/%,$(LIB_OBJS))
+
+$(OUT)/fuzz/user/audit_events_table.o: $(OUT)/user/audit_events_table.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/user/%.o: user/%.c $(OUT)/pyaudit.skel.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK) $^ $(LDLIBS) -o $@
+
+$(OUT)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit $(FUZZ_LINK) $^ $(LDLIBS) -o $@
+
+$(OUT)/fuzz/seed_records: tests/fuzz/seed_records.c tests/unit/unit.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@
+
+FUZZ_BINS := $(OUT)/fuzz/fuzz_elf $(OUT)/fuzz/fuzz_decode $(OUT)/fuzz/seed_records
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(OUT) $(FUZZ_TIME)
+
+fuzz-short: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(OUT) $(FUZZ_SHORT)
+
 e2e: $(BIN)
 	$(Q)$(PYTHON) -m pytest -q -rs tests/e2e
 
@@ -87,7 +154,7 @@ matrix:
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all unit matrix unit-matrix e2e pkg-test
+check: all unit unit-san matrix unit-matrix fuzz-short e2e pkg-test
 
 # The audit-gate scan against every row of the provisioned matrix (tests/unit/test_gates.c).
 unit-matrix: $(OUT)/tests/test_gates
@@ -185,4 +252,4 @@ $(DEB): $(BIN) docs/pyaudit-trace.8 data/pyaudit-trace.bash-completion deploy/py
 pkg-test: $(BIN)
 	$(Q)$(PYTHON) -m pytest -q -rs tests/pkg
 
--include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/san/*/*.d $(OUT)/fuzz/user/*.d)

@@ -8,6 +8,7 @@ set -euo pipefail
 pkgs=(
 	make gcc pkg-config          # the build
 	clang llvm                   # BPF compiler (clang -target bpf) and llvm-strip
+	libclang-rt-14-dev           # libFuzzer + ASan/UBSan runtimes for clang (tests/fuzz)
 	libbpf-dev bpftool           # loader library, skeleton generator
 	libelf-dev zlib1g-dev        # libbpf's own needs; ELF reading of Python binaries
 	libcapstone-dev              # x86 disassembly: probes only on proven instruction boundaries

@@ -23,11 +23,17 @@
 #define SHT_RELR 19
 #endif
 
+/*
+ * The tables are read where they lie in the file image, at whatever alignment
+ * the file gives them: entries are copied out (sym_at(), memcpy) before any
+ * field is read, never used through a cast pointer.
+ */
 struct elf_symtab {
-	const Elf64_Sym *syms;
+	const unsigned char *raw;
 	size_t cnt;
 	const char *strs;
 	size_t strs_size;
+	size_t strs_end; /* just past the table's last NUL: a name starting below it ends in it */
 };
 
 /* A pointer-sized slot whose link-time value a relocation gives. */
@@ -51,6 +57,7 @@ struct elf_file {
 	size_t nsegs;
 	struct elf_section *secs;
 	size_t nsecs;
+	size_t *str_end; /* per section: strtab_end() of it as a string table, or SIZE_MAX */
 
 	struct elf_symtab dynsym, symtab;
 
@@ -62,11 +69,72 @@ struct elf_file {
 	int eh_err;
 	struct elf_func_range *eh;
 	size_t neh;
+
+	/* Work done on this file so far, and the most it may take (elf_file__charge). */
+	uint64_t work, work_max;
+	int over;
 };
+
+/*
+ * The work budget: a fixed base plus a multiple of the file's size, capped.
+ * A real Python's whole analysis takes a tenth to a sixth of it (4 - 6.5 M
+ * units for the 5 - 23 MB pythons and libpythons of the test matrix, in 10 -
+ * 40 ms; the bulk is one pass over the code, which a file's size bounds, so
+ * bigger Pythons keep the ratio); a hostile file whose counts or overlapping sections would make a
+ * loop run for minutes hits it within a few tenths of a second (tests/unit/
+ * test_hostile.c measures it), and its analysis fails.
+ */
+#define WORK_BASE	 (16ull << 20)
+#define WORK_PER_BYTE	 4ull
+#define WORK_MAX	 (1024ull << 20)
+
+int elf_file__charge(const struct elf_file *cef, uint64_t units)
+{
+	/* Only the counter changes; every elf_file is allocated writable. */
+	struct elf_file *ef = (struct elf_file *)cef;
+
+	if (ef->over)
+		return -E2BIG;
+	if (units > ef->work_max - ef->work) {
+		ef->work = ef->work_max;
+		ef->over = 1;
+		return -E2BIG;
+	}
+	ef->work += units;
+	return 0;
+}
+
+int elf_file__over_budget(const struct elf_file *ef)
+{
+	return ef->over;
+}
+
+uint64_t elf_file__work(const struct elf_file *ef)
+{
+	return ef->work;
+}
+
+static void sym_at(const struct elf_symtab *st, size_t i, Elf64_Sym *out)
+{
+	memcpy(out, st->raw + i * sizeof(*out), sizeof(*out));
+}
 
 static int in_file(const struct elf_file *ef, uint64_t off, uint64_t len)
 {
 	return off <= ef->size && len <= ef->size - off;
+}
+
+/*
+ * Just past the last NUL of a string table (0 if it has none).  A name at an
+ * offset below it is NUL-terminated inside the table: one backward scan per
+ * table, instead of a forward one per name, which a table of megabytes
+ * without a NUL would make quadratic.
+ */
+static size_t strtab_end(const char *strs, size_t size)
+{
+	const char *z = size ? memrchr(strs, 0, size) : NULL;
+
+	return z ? (size_t)(z - strs) + 1 : 0;
 }
 
 int elf_segments_vaddr_to_offset(const struct elf_segment *segs, size_t cnt, uint64_t vaddr,
@@ -78,6 +146,9 @@ int elf_segments_vaddr_to_offset(const struct elf_segment *segs, size_t cnt, uin
 		uint64_t len = in_memory ? segs[i].memsz : segs[i].filesz;
 
 		if (vaddr >= segs[i].vaddr && vaddr - segs[i].vaddr < len) {
+			/* a p_offset that would wrap the file offset around is no mapping */
+			if (vaddr - segs[i].vaddr > UINT64_MAX - segs[i].offset)
+				return -ENOENT;
 			*off = vaddr - segs[i].vaddr + segs[i].offset;
 			return 0;
 		}
@@ -95,6 +166,8 @@ int elf_file__vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, int in_
 		uint64_t len = in_memory ? s->memsz : s->filesz;
 
 		if (vaddr >= s->vaddr && vaddr - s->vaddr < len) {
+			if (vaddr - s->vaddr > UINT64_MAX - s->offset)
+				return -ENOENT;
 			*off = vaddr - s->vaddr + s->offset;
 			if (flags)
 				*flags = s->flags;
@@ -108,6 +181,8 @@ const void *elf_file__ptr(const struct elf_file *ef, uint64_t vaddr, size_t len)
 {
 	size_t i;
 
+	if (elf_file__charge(ef, 1 + ef->nsegs / 8))
+		return NULL;
 	/* The whole range must come from one segment's file-backed bytes. */
 	for (i = 0; i < ef->nsegs; i++) {
 		const struct elf_segment *s = &ef->segs[i];
@@ -116,9 +191,11 @@ const void *elf_file__ptr(const struct elf_file *ef, uint64_t vaddr, size_t len)
 			continue;
 		if (len > s->filesz - (vaddr - s->vaddr))
 			return NULL;
-		if (!in_file(ef, s->offset + (vaddr - s->vaddr), len))
+		/* offset + delta checked piecewise: p_offset may be anything */
+		if (s->offset > ef->size || vaddr - s->vaddr > ef->size - s->offset ||
+		    !in_file(ef, s->offset + (vaddr - s->vaddr), len))
 			return NULL;
-		return ef->img + s->offset + (vaddr - s->vaddr);
+		return ef->img + (s->offset + (vaddr - s->vaddr));
 	}
 	return NULL;
 }
@@ -133,6 +210,22 @@ int elf_file__read(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t 
 	return 0;
 }
 
+/*
+ * strtab_end() of section idx, computed once per section however many tables
+ * link to it (60000 headers linking to one table of megabytes must not scan
+ * it 60000 times).
+ */
+static size_t sec_str_end(struct elf_file *ef, size_t idx)
+{
+	const struct elf_section *s = &ef->secs[idx];
+
+	if (ef->str_end[idx] == SIZE_MAX)
+		ef->str_end[idx] = s->data && !elf_file__charge(ef, s->size / 16 + 1)
+					   ? strtab_end(s->data, s->size)
+					   : 0;
+	return ef->str_end[idx];
+}
+
 static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struct elf_symtab *st,
 		       size_t link)
 {
@@ -143,18 +236,18 @@ static int load_symtab(struct elf_file *ef, const struct elf_section *sec, struc
 	str = &ef->secs[link];
 	if (!str->data || str->type != SHT_STRTAB || str->size == 0)
 		return -ENOENT;
-	st->syms = sec->data;
+	st->raw = sec->data;
 	st->cnt = sec->size / sizeof(Elf64_Sym);
 	st->strs = str->data;
 	st->strs_size = str->size;
+	st->strs_end = sec_str_end(ef, link);
 	return 0;
 }
 
 static const char *sym_name(const struct elf_symtab *st, const Elf64_Sym *s)
 {
 	/* Require the NUL inside the table so strcmp() stays in bounds. */
-	if (s->st_name >= st->strs_size || !memchr(st->strs + s->st_name, 0,
-						   st->strs_size - s->st_name))
+	if (s->st_name >= st->strs_end)
 		return "";
 	return st->strs + s->st_name;
 }
@@ -172,19 +265,22 @@ static void fill_sym(const struct elf_symtab *st, const Elf64_Sym *s, int dynami
 
 static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, size_t link)
 {
-	const Elf64_Dyn *d = sec->data;
-	size_t i, n = sec->size / sizeof(*d);
+	const unsigned char *raw = sec->data;
+	size_t i, n = sec->size / sizeof(Elf64_Dyn);
 	const struct elf_section *str = link < ef->nsecs ? &ef->secs[link] : NULL;
+	size_t str_end = str ? sec_str_end(ef, link) : 0;
+	Elf64_Dyn d;
 
-	if (!d)
+	if (!raw)
 		return;
-	for (i = 0; i < n && d[i].d_tag != DT_NULL; i++) {
-		if (d[i].d_tag == DT_FLAGS_1 && (d[i].d_un.d_val & DF_1_PIE))
+	for (i = 0; i < n; i++) {
+		memcpy(&d, raw + i * sizeof(d), sizeof(d));
+		if (d.d_tag == DT_NULL || elf_file__charge(ef, 1))
+			break;
+		if (d.d_tag == DT_FLAGS_1 && (d.d_un.d_val & DF_1_PIE))
 			ef->pie = 1;
-		if (d[i].d_tag == DT_SONAME && str && str->data && d[i].d_un.d_val < str->size &&
-		    memchr((const char *)str->data + d[i].d_un.d_val, 0,
-			   str->size - d[i].d_un.d_val))
-			ef->soname = (const char *)str->data + d[i].d_un.d_val;
+		if (d.d_tag == DT_SONAME && d.d_un.d_val < str_end)
+			ef->soname = (const char *)str->data + d.d_un.d_val;
 	}
 }
 
@@ -207,7 +303,8 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	struct elf_file *ef;
 	GElf_Ehdr ehdr;
 	struct stat st;
-	size_t i, n, shstrndx;
+	size_t i, n, shstrndx, shstrs_end = 0;
+	const char *shstrs = NULL;
 	int err;
 
 	*out = NULL;
@@ -232,6 +329,11 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
 		goto err;
 	}
+	/* libelf reads the whole file into memory: not a sparse file of terabytes */
+	if ((uint64_t)st.st_size > ELF_MAX_FILE) {
+		err = -EFBIG;
+		goto err;
+	}
 
 	err = -ENOEXEC;
 	/*
@@ -251,6 +353,18 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN))
 		goto err;
 	ef->type = ehdr.e_type;
+	ef->work_max = WORK_BASE + WORK_PER_BYTE * (uint64_t)ef->size;
+	if (ef->work_max > WORK_MAX)
+		ef->work_max = WORK_MAX;
+	/*
+	 * Program headers as the kernel takes them (fs/binfmt_elf.c): entries of
+	 * the one size, a table of at most 64 KiB.
+	 */
+	if (ehdr.e_phentsize != sizeof(Elf64_Phdr) ||
+	    (uint64_t)ehdr.e_phnum * sizeof(Elf64_Phdr) > 65536)
+		goto err;
+	if (ehdr.e_shnum && ehdr.e_shentsize != sizeof(Elf64_Shdr))
+		goto err;
 	/*
 	 * libelf quietly hides section headers that lie past the end of a
 	 * truncated file; a file cut short is not one to probe.
@@ -259,7 +373,7 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	    !in_file(ef, ehdr.e_shoff, (uint64_t)ehdr.e_shnum * ehdr.e_shentsize))
 		goto err;
 
-	if (elf_getphdrnum(ef->elf, &n))
+	if (elf_getphdrnum(ef->elf, &n) || n > 65536 / sizeof(Elf64_Phdr))
 		goto err;
 	ef->segs = calloc(n ? n : 1, sizeof(*ef->segs));
 	if (!ef->segs) {
@@ -284,7 +398,9 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		};
 	}
 
-	if (elf_getshdrnum(ef->elf, &n) || elf_getshdrstrndx(ef->elf, &shstrndx))
+	/* Every header must lie in the file (also with e_shnum 0 and the count in section 0). */
+	if (elf_getshdrnum(ef->elf, &n) || elf_getshdrstrndx(ef->elf, &shstrndx) ||
+	    n > ef->size / sizeof(Elf64_Shdr))
 		goto err;
 	ef->secs = calloc(n ? n : 1, sizeof(*ef->secs));
 	if (!ef->secs) {
@@ -292,16 +408,31 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		goto err;
 	}
 	ef->nsecs = n;
+	ef->str_end = malloc((n ? n : 1) * sizeof(*ef->str_end));
+	if (!ef->str_end) {
+		err = -ENOMEM;
+		goto err;
+	}
+	memset(ef->str_end, 0xff, (n ? n : 1) * sizeof(*ef->str_end));
+	{
+		/* Section names, checked once for the table (not with elf_strptr per name). */
+		Elf_Scn *scn = shstrndx < n ? elf_getscn(ef->elf, shstrndx) : NULL;
+		GElf_Shdr sh;
+
+		if (scn && gelf_getshdr(scn, &sh) && sh.sh_type == SHT_STRTAB &&
+		    in_file(ef, sh.sh_offset, sh.sh_size)) {
+			shstrs = (const char *)ef->img + sh.sh_offset;
+			shstrs_end = strtab_end(shstrs, sh.sh_size);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		Elf_Scn *scn = elf_getscn(ef->elf, i);
 		struct elf_section *s = &ef->secs[i];
 		GElf_Shdr sh;
-		const char *name;
 
 		if (!scn || !gelf_getshdr(scn, &sh))
 			goto err;
-		name = elf_strptr(ef->elf, shstrndx, sh.sh_name);
-		s->name = name ? name : "";
+		s->name = sh.sh_name < shstrs_end ? shstrs + sh.sh_name : "";
 		s->addr = sh.sh_addr;
 		s->offset = sh.sh_offset;
 		s->size = sh.sh_size;
@@ -340,6 +471,7 @@ void elf_file__close(struct elf_file *ef)
 		close(ef->fd);
 	free(ef->segs);
 	free(ef->secs);
+	free(ef->str_end);
 	free(ef->relocs);
 	free(ef->eh);
 	free(ef);
@@ -381,6 +513,8 @@ int elf_file__section(const struct elf_file *ef, const char *name, struct elf_se
 {
 	size_t i;
 
+	if (elf_file__charge(ef, ef->nsecs))
+		return -ENOENT;
 	for (i = 1; i < ef->nsecs; i++) {
 		if (strcmp(ef->secs[i].name, name) == 0) {
 			*sec = ef->secs[i];
@@ -407,6 +541,8 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
 {
 	size_t i;
 
+	if (elf_file__charge(ef, ef->nsecs))
+		return -ENOENT;
 	for (i = 1; i < ef->nsecs; i++) {
 		const struct elf_section *s = &ef->secs[i];
 
@@ -418,16 +554,20 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
 	return -ENOENT;
 }
 
-static int find_in(const struct elf_symtab *st, int dynamic, const char *name, struct elf_sym *sym)
+static int find_in(const struct elf_file *ef, const struct elf_symtab *st, int dynamic,
+		   const char *name, struct elf_sym *sym)
 {
 	size_t i;
 
-	for (i = 1; i < st->cnt; i++) {
-		const Elf64_Sym *s = &st->syms[i];
+	Elf64_Sym s;
 
-		if (s->st_shndx == SHN_UNDEF || strcmp(sym_name(st, s), name) != 0)
+	if (elf_file__charge(ef, st->cnt))
+		return -ENOENT;
+	for (i = 1; i < st->cnt; i++) {
+		sym_at(st, i, &s);
+		if (s.st_shndx == SHN_UNDEF || strcmp(sym_name(st, &s), name) != 0)
 			continue;
-		fill_sym(st, s, dynamic, sym);
+		fill_sym(st, &s, dynamic, sym);
 		return 0;
 	}
 	return -ENOENT;
@@ -436,9 +576,9 @@ static int find_in(const struct elf_symtab *st, int dynamic, const char *name, s
 int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned where,
 			  struct elf_sym *sym)
 {
-	if ((where & ELF_SYM_DYNSYM) && find_in(&ef->dynsym, 1, name, sym) == 0)
+	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym, 1, name, sym) == 0)
 		return 0;
-	if ((where & ELF_SYM_SYMTAB) && find_in(&ef->symtab, 0, name, sym) == 0)
+	if ((where & ELF_SYM_SYMTAB) && find_in(ef, &ef->symtab, 0, name, sym) == 0)
 		return 0;
 	return -ENOENT;
 }
@@ -450,13 +590,17 @@ int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned 
 static int func_at_in(const struct elf_file *ef, const struct elf_symtab *st, int dynamic,
 		      uint64_t vaddr, struct elf_sym *sym)
 {
-	const Elf64_Sym *best = NULL;
+	Elf64_Sym best = { 0 }, cur;
+	const Elf64_Sym *s = &cur;
+	int have = 0;
 	size_t i;
 
+	if (elf_file__charge(ef, st->cnt))
+		return -ENOENT;
 	for (i = 1; i < st->cnt; i++) {
-		const Elf64_Sym *s = &st->syms[i];
 		const struct elf_section *sec;
 
+		sym_at(st, i, &cur);
 		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
 		    s->st_shndx >= ef->nsecs || s->st_size == 0)
 			continue;
@@ -466,12 +610,13 @@ static int func_at_in(const struct elf_file *ef, const struct elf_symtab *st, in
 		if (s->st_value < sec->addr || s->st_value - sec->addr > sec->size ||
 		    s->st_size > sec->size - (s->st_value - sec->addr))
 			continue;
-		if (!best || s->st_value > best->st_value)
-			best = s;
+		if (!have || s->st_value > best.st_value)
+			best = cur;
+		have = 1;
 	}
-	if (!best)
+	if (!have)
 		return -ENOENT;
-	fill_sym(st, best, dynamic, sym);
+	fill_sym(st, &best, dynamic, sym);
 	return 0;
 }
 
@@ -610,10 +755,12 @@ static int cur_at(const struct elf_file *ef, uint64_t vaddr, struct cur *c)
 		const struct elf_segment *s = &ef->segs[i];
 
 		if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz) {
+			/* offset + filesz in integers: a pointer past the image is already UB */
+			uint64_t end = s->filesz > ef->size - s->offset ? ef->size
+								      : s->offset + s->filesz;
+
 			c->p = p;
-			c->end = ef->img + s->offset + s->filesz;
-			if (c->end > ef->img + ef->size)
-				c->end = ef->img + ef->size;
+			c->end = ef->img + end;
 			c->vaddr = vaddr;
 			c->bad = 0;
 			return 0;
@@ -640,7 +787,8 @@ static int cie_fde_enc(const struct elf_file *ef, uint64_t cie, unsigned *enc)
 		return -EINVAL;
 	version = (unsigned)cur_u(&c, 1);
 	aug = (const char *)c.p;
-	if (c.bad || !memchr(aug, 0, c.end - c.p))
+	/* augmentation strings are a few letters ("zR", "zPLR"): look no further */
+	if (c.bad || !memchr(aug, 0, c.end - c.p < 16 ? (size_t)(c.end - c.p) : 16))
 		return -EINVAL;
 	cur_skip(&c, strlen(aug) + 1);
 	if (strstr(aug, "eh"))
@@ -758,7 +906,7 @@ static int load_eh(struct elf_file *ef)
 		uint64_t fde = cur_ptr(&c, tab_enc, hdr.addr, 0);
 		struct elf_func_range r;
 
-		if (c.bad)
+		if (c.bad || elf_file__charge(ef, 4))
 			break;
 		/*
 		 * The table gives the start; the FDE gives the length.  An FDE we
@@ -825,8 +973,15 @@ static int cmp_reloc(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+/*
+ * At most one relocation per 8 bytes of file (plus some slack): no binary has
+ * more pointer slots than that, and overlapping or repeated relocation
+ * sections cannot make the table grow past it.
+ */
 static int reloc_push(struct elf_file *ef, size_t *cap, struct elf_reloc r)
 {
+	if (ef->nrelocs >= ef->size / 8 + 4096 || elf_file__charge(ef, 1))
+		return -E2BIG;
 	if (ef->nrelocs == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 1024;
 		void *p = realloc(ef->relocs, ncap * sizeof(*ef->relocs));
@@ -852,19 +1007,27 @@ static int load_relocs(struct elf_file *ef)
 		if (!s->data || !(s->flags & SHF_ALLOC))
 			continue;
 		if (s->type == SHT_RELA) {
-			const Elf64_Rela *r = s->data;
+			const unsigned char *raw = s->data;
 
-			for (j = 0; j < s->size / sizeof(*r); j++) {
-				unsigned type = ELF64_R_TYPE(r[j].r_info);
-				size_t symi = ELF64_R_SYM(r[j].r_info);
-				struct elf_reloc rel = { .offset = r[j].r_offset };
+			for (j = 0; j < s->size / sizeof(Elf64_Rela); j++) {
+				Elf64_Rela r;
+				Elf64_Sym sym;
+				unsigned type;
+				size_t symi;
+				struct elf_reloc rel;
 
+				if (elf_file__charge(ef, 1))
+					return -E2BIG;
+				memcpy(&r, raw + j * sizeof(r), sizeof(r));
+				type = ELF64_R_TYPE(r.r_info);
+				symi = ELF64_R_SYM(r.r_info);
+				rel = (struct elf_reloc){ .offset = r.r_offset };
 				if (type == R_X86_64_RELATIVE) {
-					rel.value = (uint64_t)r[j].r_addend;
+					rel.value = (uint64_t)r.r_addend;
 					rel.rela_relative = 1;
 				} else if (type == R_X86_64_64 && symi && symi < ef->dynsym.cnt &&
-					   ef->dynsym.syms[symi].st_shndx != SHN_UNDEF) {
-					rel.value = ef->dynsym.syms[symi].st_value + r[j].r_addend;
+					   (sym_at(&ef->dynsym, symi, &sym), sym.st_shndx != SHN_UNDEF)) {
+					rel.value = sym.st_value + (uint64_t)r.r_addend;
 				} else {
 					continue;
 				}
@@ -878,14 +1041,17 @@ static int load_relocs(struct elf_file *ef)
 			 * an odd word a bitmap of the 63 words after the last one.
 			 * The addend is implicit: the bytes already in the file.
 			 */
-			const uint64_t *w = s->data;
-			uint64_t where = 0, v;
+			const unsigned char *raw = s->data;
+			uint64_t where = 0, v, w;
 
 			for (j = 0; j < s->size / 8; j++) {
 				unsigned b;
 
-				if (!(w[j] & 1)) {
-					where = w[j];
+				if (elf_file__charge(ef, 1))
+					return -E2BIG;
+				memcpy(&w, raw + j * 8, 8);
+				if (!(w & 1)) {
+					where = w;
 					if (elf_file__read(ef, where, &v, 8) == 0) {
 						err = reloc_push(ef, &cap, (struct elf_reloc){ where, v, 0 });
 						if (err)
@@ -897,7 +1063,7 @@ static int load_relocs(struct elf_file *ef)
 				for (b = 1; b < 64; b++) {
 					uint64_t at = where + (b - 1) * 8;
 
-					if (!((w[j] >> b) & 1) || elf_file__read(ef, at, &v, 8))
+					if (!((w >> b) & 1) || elf_file__read(ef, at, &v, 8))
 						continue;
 					err = reloc_push(ef, &cap, (struct elf_reloc){ at, v, 0 });
 					if (err)
@@ -964,6 +1130,8 @@ int elf_file__read_ptr(struct elf_file *ef, uint64_t vaddr, uint64_t *val)
 /* ---- stapsdt notes ---- */
 
 #define STAPSDT_NOTE_TYPE 3
+/* A libpython has about twenty notes; more than this is not a real binary. */
+#define USDT_MAX_NOTES 4096
 
 int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes, size_t *cnt)
 {
@@ -983,8 +1151,11 @@ int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes
 		GElf_Nhdr nh;
 		size_t off = 0, name_off, desc_off;
 
-		if (s->type != SHT_NOTE || strcmp(s->name, ".note.stapsdt") != 0)
+		if (s->type != SHT_NOTE || strcmp(s->name, ".note.stapsdt") != 0 || !s->data)
 			continue;
+		/* libelf may copy the section to align it: charge its size. */
+		if (elf_file__charge(ef, s->size))
+			break;
 		data = elf_getdata(elf_getscn(ef->elf, i), NULL);
 		if (!data)
 			continue;
@@ -993,6 +1164,8 @@ int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes
 			const char *end = d + nh.n_descsz, *prov, *name, *args;
 			struct elf_usdt_note u;
 
+			if (n == USDT_MAX_NOTES || elf_file__charge(ef, 8))
+				break;
 			if (nh.n_type != STAPSDT_NOTE_TYPE || nh.n_namesz != sizeof("stapsdt") ||
 			    memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) != 0 ||
 			    nh.n_descsz < 3 * 8 + 3)

@@ -82,15 +82,31 @@ struct elf_func_range {
 #define ELF_SYM_DYNSYM (1u << 0)
 #define ELF_SYM_SYMTAB (1u << 1)
 
+/* Largest file read (a libpython with its debug info is a few hundred MB at most). */
+#define ELF_MAX_FILE (1ull << 30)
+
 /*
  * Opens and maps path read-only.  Returns 0 and *out, -ENOEXEC if the file is
  * not a 64-bit little-endian x86-64 ET_EXEC/ET_DYN ELF file (or its headers do
- * not fit in the file), -ENOMEM, or the -errno of open/fstat/mmap.
+ * not fit in the file), -EFBIG if it is larger than ELF_MAX_FILE, -ENOMEM, or
+ * the -errno of open/fstat/mmap.
  */
 int elf_file__open(const char *path, struct elf_file **out);
 /* The same, from an open descriptor (not consumed; the file is read through a dup of it). */
 int elf_file__open_fd(int fd, struct elf_file **out);
 void elf_file__close(struct elf_file *ef); /* NULL is fine */
+
+/*
+ * Every lookup and table walk here, and every loop of the analysis built on
+ * it, charges its work (units of roughly one table entry visited, or a few
+ * bytes scanned) to the file; the budget is a fixed amount plus a multiple of
+ * the file's size.  elf_file__charge() returns 0, or -E2BIG once the budget
+ * is spent: from then on every charge fails, lookups say -ENOENT, and the
+ * caller is expected to give the file up (elf_file__over_budget() is 1).
+ */
+int elf_file__charge(const struct elf_file *ef, uint64_t units);
+int elf_file__over_budget(const struct elf_file *ef);
+uint64_t elf_file__work(const struct elf_file *ef); /* units charged so far */
 
 /* st_dev and st_ino of the opened file (fstat, so they match what was read). */
 void elf_file__stat(const struct elf_file *ef, uint64_t *dev, uint64_t *ino);

@@ -256,7 +256,9 @@ static int list_files(const struct config *cfg)
 		if (err) {
 			pa_err("%s: %s", path,
 			       err == -ENOENT ? "not a Python binary (no PySys_Audit, no libpython)"
-					      : strerror(-err));
+			       : err == -ENOEXEC
+				       ? "not a usable x86-64 ELF file, or too costly to analyse: skipped"
+				       : strerror(-err));
 			bad = 1;
 			continue;
 		}

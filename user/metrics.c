@@ -172,6 +172,8 @@ static void series_merge(struct series_set *set)
 {
 	size_t i, j = 0;
 
+	if (!set->n)
+		return;
 	qsort(set->s, set->n, sizeof(*set->s), cmp_series);
 	for (i = 0; i < set->n; i++) {
 		if (j && !strcmp(set->s[j - 1].labels, set->s[i].labels)) {

@@ -158,7 +158,8 @@ static int write_lines(struct outfile *f, bool all)
 		f->npend = 0;
 		return err;
 	}
-	memmove(f->pend, f->pend + off, f->npend - off);
+	if (off && off < f->npend)
+		memmove(f->pend, f->pend + off, f->npend - off);
 	f->npend -= off;
 	return 0;
 }

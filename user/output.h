@@ -129,7 +129,8 @@ void json_out__free(struct json_out *j);
 /* Wall-clock ns of an event, shared so text and JSON agree. */
 static inline int64_t output_wall_ns(const struct output_opts *opts, const struct audit_event *ev)
 {
-	return (int64_t)ev->ts_ns + opts->mono_to_real_ns;
+	/* Unsigned: a wild ts_ns from a garbled record wraps instead of overflowing. */
+	return (int64_t)(ev->ts_ns + (uint64_t)opts->mono_to_real_ns);
 }
 
 #endif

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -320,6 +321,28 @@ struct scan {
 	cs_insn *insn; /* NULL if capstone is unavailable */
 };
 
+/*
+ * Work units (elf_file__charge, a unit being a few ns) of one decoded
+ * instruction, of one pointer slot looked at, and of the bytes of a section
+ * scanned for a pattern: a capstone decode with details costs about as much
+ * as a few dozen table entries, a slot a binary search and a segment lookup.
+ */
+#define INSN_COST 32
+#define SLOT_COST 8
+
+/* Decodes the next instruction like cs_disasm_iter, charging it; 0 when out of budget. */
+static bool next_insn(struct scan *s, const uint8_t **code, size_t *size, uint64_t *pc)
+{
+	if (elf_file__charge(s->ef, INSN_COST))
+		return false;
+	return cs_disasm_iter(s->cs, code, size, pc, s->insn);
+}
+
+static int charge_bytes(struct elf_file *ef, uint64_t bytes)
+{
+	return elf_file__charge(ef, bytes / 4 + 1);
+}
+
 int pyruntime_parse_version(const char *s, unsigned *hex)
 {
 	unsigned major, minor, micro = 0, level = 0xf, serial = 0;
@@ -410,6 +433,8 @@ static unsigned version_from_rodata(struct elf_file *ef, int hint)
 		if (elf_file__section_at(ef, i, &s) || !s.data || s.type != SHT_PROGBITS ||
 		    !(s.flags & SHF_ALLOC) || (s.flags & (SHF_WRITE | SHF_EXECINSTR)))
 			continue;
+		if (charge_bytes(ef, s.size))
+			return 0;
 		d = s.data;
 		for (j = 1; j + 6 < s.size; j++) {
 			char buf[24];
@@ -480,7 +505,7 @@ static unsigned version_from_getversion(struct scan *s)
 		return 0;
 	size = sym.size;
 	pc = sym.value;
-	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
+	while (next_insn(s, &code, &size, &pc)) {
 		const cs_x86 *x = &s->insn->detail->x86;
 		const cs_x86_op *src = &x->operands[1];
 		uint64_t at;
@@ -753,7 +778,7 @@ static int sweep_to(struct scan *s, uint64_t start, uint64_t end, uint64_t addr,
 	if (!code)
 		return -ENOENT;
 	size = end - start;
-	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
+	while (next_insn(s, &code, &size, &pc)) {
 		va_store(s->insn, va);
 		if (s->insn->address + s->insn->size > addr)
 			return 0;
@@ -833,7 +858,7 @@ static int find_sys_audit_tstate(struct scan *s, const struct elf_sym *pysys, ui
 
 	if (!code)
 		return -ENOENT;
-	while (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
+	while (next_insn(s, &code, &size, &pc)) {
 		uint64_t tgt;
 
 		va_store(s->insn, &va);
@@ -882,6 +907,9 @@ static size_t find_callers(struct scan *s, uint64_t t, struct site *out, size_t 
 		if (elf_file__section_at(s->ef, i, &sec) || !sec.data ||
 		    !(sec.flags & SHF_EXECINSTR) || strncmp(sec.name, ".plt", 4) == 0)
 			continue;
+		/* A unit per byte: the loop below is a few times slower than memmem. */
+		if (elf_file__charge(s->ef, sec.size + 1))
+			break;
 		d = sec.data;
 		for (j = 0; j + 2 <= sec.size; j++) {
 			uint64_t at = sec.addr + j, end, tgt;
@@ -967,8 +995,12 @@ static int find_sys_audit_meth(struct elf_file *ef, uint64_t *meth)
 		if (elf_file__section_at(ef, i, &s) || !s.data || s.type != SHT_PROGBITS ||
 		    !(s.flags & SHF_ALLOC) || (s.flags & (SHF_WRITE | SHF_EXECINSTR)))
 			continue;
+		if (charge_bytes(ef, s.size))
+			break;
 		d = s.data;
 		for (p = d; (p = memmem(p, s.size - (p - d), "audit", 6)); p += 6) {
+			if (elf_file__charge(ef, 1))
+				break;
 			if (nnames == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
 				void *q = realloc(names, ncap * sizeof(*names));
@@ -991,14 +1023,23 @@ static int find_sys_audit_meth(struct elf_file *ef, uint64_t *meth)
 		struct elf_section s;
 		uint64_t slot;
 
-		if (elf_file__section_at(ef, i, &s) || s.type != SHT_PROGBITS ||
-		    (s.flags & (SHF_ALLOC | SHF_WRITE)) != (SHF_ALLOC | SHF_WRITE))
+		/*
+		 * Only a section that lies in the file (s.data) is walked: its
+		 * size is then bounded by the file's, whatever sh_size claims,
+		 * and each slot is charged.
+		 */
+		if (elf_file__section_at(ef, i, &s) || !s.data || s.type != SHT_PROGBITS ||
+		    (s.flags & (SHF_ALLOC | SHF_WRITE)) != (SHF_ALLOC | SHF_WRITE) ||
+		    s.size < 32 || s.addr > UINT64_MAX - s.size)
 			continue;
-		for (slot = (s.addr + 7) & ~7ull; slot + 32 <= s.addr + s.size; slot += 8) {
+		for (slot = (s.addr + 7) & ~7ull; slot >= s.addr && slot <= s.addr + s.size - 32;
+		     slot += 8) {
 			uint64_t name, m, doc;
 			uint32_t flags;
 			const char *text;
 
+			if (elf_file__charge(ef, SLOT_COST))
+				goto out;
 			if (elf_file__read_ptr(ef, slot, &name) ||
 			    !bsearch(&name, names, nnames, sizeof(*names), cmp_u64))
 				continue;
@@ -1046,8 +1087,8 @@ static int add_sys_audit(struct scan *s, uint64_t meth)
 	code = elf_file__ptr(s->ef, meth, size);
 	if (!code)
 		return -ENOENT;
-	if (cs_disasm_iter(s->cs, &code, &size, &pc, s->insn)) {
-		if (s->insn->id == X86_INS_ENDBR64 && cs_disasm_iter(s->cs, &code, &size, &pc, s->insn))
+	if (next_insn(s, &code, &size, &pc)) {
+		if (s->insn->id == X86_INS_ENDBR64 && next_insn(s, &code, &size, &pc))
 			at = s->insn->address;
 		if (s->insn->address == at) {
 			const cs_x86 *x = &s->insn->detail->x86;
@@ -1407,11 +1448,21 @@ int pybin__open_fd(int fd, const char *path, struct pybin **out)
 	else
 		set_note(b->uprobe_gap, sizeof(b->uprobe_gap), "capstone unavailable: no uprobe route");
 	describe_build(b);
+	b->work = elf_file__work(ef);
 
 	if (s.insn)
 		cs_free(s.insn, 1);
 	if (s.cs)
 		cs_close(&s.cs);
+	/*
+	 * A file whose analysis ran out of its work budget gave partial answers
+	 * at best (lookups failed part way): it is not used at all.
+	 */
+	if (elf_file__over_budget(ef)) {
+		elf_file__close(ef);
+		free(b);
+		return -ENOEXEC;
+	}
 	elf_file__close(ef);
 	*out = b;
 	return 0;
@@ -1478,6 +1529,7 @@ void pybin__dump(const struct pybin *b, FILE *f)
 		b->usdt_gap[0] ? ": " : "", b->usdt_gap);
 	for (i = 0; i < b->nusdt; i++)
 		dump_point(&b->usdt[i], f);
+	fprintf(f, "  work     %llu units\n", (unsigned long long)b->work);
 	fprintf(f, "  uprobe   %s%s%s\n", b->uprobe_complete ? "complete" : "incomplete",
 		b->uprobe_gap[0] ? ": " : "", b->uprobe_gap);
 	for (i = 0; i < b->nuprobe; i++)

@@ -74,6 +74,7 @@ struct pybin {
 	 */
 	uint64_t ro_lo, ro_hi;
 	uint64_t runtime_vaddr;	/* _PyRuntime's ELF virtual address (the call site), 0: none */
+	uint64_t work;		/* analysis work units spent (elf_file__charge) */
 };
 
 /*
@@ -81,7 +82,9 @@ struct pybin {
  * /proc/PID/map_files/... paths work.  Returns 0 and *out (free with
  * pybin__free), -ENOENT if the file defines no PySys_Audit in .dynsym (not a
  * Python; open() failing with ENOENT gives the same value), -ENOEXEC if not a
- * usable x86-64 ELF (wrong class or machine, truncated headers), -EISDIR,
+ * usable x86-64 ELF (wrong class or machine, truncated headers) or if its
+ * analysis ran out of the file's work budget (see elf_file__charge: counts
+ * and overlaps that would make it run for long), -EISDIR,
  * -ENAMETOOLONG, -ENOMEM, or another -errno of open/fstat/mmap.  A Python whose
  * probe points cannot all be found still returns 0: nuprobe may be short,
  * uprobe_complete is 0 and uprobe_gap says what is missing.
