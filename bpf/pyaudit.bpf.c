@@ -1372,7 +1372,7 @@ struct sitebuf {
 	__u32 n;	/* frames put_frames() wrote */
 	__u32 trunc;
 	__u32 commit;	/* frames whose code put_infos() described: cached once the record is sent */
-	__u32 _pad;
+	__u32 need;	/* frames whose code this CPU has not described yet (put_frames()) */
 	__u32 flo, fhi, chi, _pad2; /* put_frames(): the spans read of a frame and a code object */
 	struct ccache_ent cc[CCACHE];
 	struct tscache_ent tc[TSCACHE];
@@ -1497,9 +1497,9 @@ found:
 __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __u64 ts)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct pa_event *e;
 	struct sitebuf *sb;
+	struct ccache_ent *ce;
 	__u64 frame, want;
 	__u32 zero = 0, i, n = 0, frames_off, cbase, flo, fhi, chi;	/* spans: kept in sb */
 
@@ -1509,6 +1509,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 	sb = bpf_map_lookup_elem(&sitebuf, &zero);
 	if (!sb)
 		return off;
+	sb->need = 0;
 	frames_off = PA_ALIGN8(off);
 	if (frames_off + PA_MAX_FRAMES * sizeof(struct pa_frame) + 8 > PA_REC_MAX)
 		return off;
@@ -1517,7 +1518,8 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 		if (rd_span(sb->ts, ts + 8, L->ts_frame - 8, L->ts_frame, TS_BLK))
 			return off;
 	} else {
-		want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? task->thread.fsbase : e->tid;
+		want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? bpf_get_current_task_btf()->thread.fsbase
+							  : e->tid;
 		ts = find_tstate(sb, L, rt, e->tid, s->mm, want);
 		if (!ts)
 			return off;
@@ -1601,6 +1603,11 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 		sb->firstlineno[n & 7] = bw32(sb->co, L->co_firstlineno - cbase, CO_BLK);
 		sb->fp[n & 7] = PA_FRAME_FP(sb->filename[n & 7], sb->name[n & 7], sb->linetable[n & 7],
 					    sb->firstlineno[n & 7]);
+		/* described to userspace before, from this CPU? else put_infos() does it */
+		ce = &sb->cc[(code >> 4 ^ sb->fp[n & 7]) & (CCACHE - 1)];
+		if (ce->mm != s->mm || ce->start != e->start_ns || ce->code != code ||
+		    ce->fp != sb->fp[n & 7])
+			sb->need |= 1u << n;
 		f = (struct pa_frame *)&s->buf[rec_off(frames_off + n * sizeof(*f))];
 		f->code = code;
 		f->fp = sb->fp[n & 7];
@@ -1637,10 +1644,7 @@ __noinline int put_infos(struct scratch *s, __u32 off, __u32 lidx)
 		return off;
 	e = (struct pa_event *)s->buf;
 	for (i = 0; i < PA_MAX_FRAMES && i < sb->n; i++) {
-		struct ccache_ent *ce = &sb->cc[(sb->code[i & 7] >> 4 ^ sb->fp[i & 7]) & (CCACHE - 1)];
-
-		if (ce->mm == s->mm && ce->start == e->start_ns && ce->code == sb->code[i & 7] &&
-		    ce->fp == sb->fp[i & 7])
+		if (!(sb->need & (1u << i)))
 			continue;
 		if (!fits(off, 64))
 			break;
@@ -1716,10 +1720,16 @@ static __always_inline void rec_finish(struct pt_regs *ctx, __u64 cookie, struct
 					  PA_COOKIE_LAYOUT(cookie),
 					  kind == PA_PROBE_VALIST || kind == PA_PROBE_CLONE ? ctx->di : 0);
 			if (next > 0 && (__u32)next != off) {
+				__u32 zero = 0;
+				struct sitebuf *sb = bpf_map_lookup_elem(&sitebuf, &zero);
+
 				off = next;
-				next = put_infos(s, off, PA_COOKIE_LAYOUT(cookie));
-				if (next > 0)
-					off = next;
+				/* a code object not described yet: its names and line table follow */
+				if (sb && sb->need) {
+					next = put_infos(s, off, PA_COOKIE_LAYOUT(cookie));
+					if (next > 0)
+						off = next;
+				}
 			}
 		}
 	}
