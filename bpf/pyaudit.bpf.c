@@ -1363,9 +1363,10 @@ __noinline int put_varargs(struct scratch *s, __u32 off, struct slots *sl, __u64
  * this CPU has already described to userspace (by address space, address and
  * fingerprint), so that a code object's names and line table are read once.
  */
-#define TS_BLK 192  /* bytes of a PyThreadState read from offset 8: next, frame, tid */
-#define FR_BLK 112  /* bytes of a frame read: code, back, instruction, owner, f_lineno */
-#define CO_BLK 144  /* bytes of a code object read from co_firstlineno & ~7 */
+/* at most (rd_span() reads only the part the layout's fields lie in): */
+#define TS_BLK 192  /* bytes of a PyThreadState from offset 8: next, frame, tid */
+#define FR_BLK 112  /* bytes of a frame: code, back, instruction, owner, f_lineno */
+#define CO_BLK 144  /* bytes of a code object from co_firstlineno & ~7 */
 #define CCACHE 64
 #define SITE_WALK 12 /* frames looked at (shims and incomplete ones are skipped) */
 
@@ -1390,7 +1391,8 @@ struct sitebuf {
 	__u32 n;	/* frames put_frames() wrote */
 	__u32 trunc;
 	__u32 commit;	/* frames whose code put_infos() described: cached once the record is sent */
-	__u32 _pad;
+	__u32 need;	/* frames whose code this CPU has not described yet (put_frames()) */
+	__u32 flo, fhi, chi, _pad2; /* put_frames(): the spans read of a frame and a code object */
 	struct ccache_ent cc[CCACHE];
 	struct tscache_ent tc[TSCACHE];
 };
@@ -1417,13 +1419,48 @@ static __always_inline __s32 bw32(const __u64 *blk, __u32 off, __u32 size)
 }
 
 /*
+ * Reads bytes [lo, hi) of an object into blk at the same offsets (blk[i] is the
+ * object's word at base + 8 * i): only the span the layout's fields need, since
+ * a read costs by its size as well (~0.14 ns a byte here, on top of ~28 ns a
+ * call).  hi never exceeds max (what pyruntime.c checked the fields against).
+ */
+static __always_inline int rd_span(__u64 *blk, __u64 obj, __u32 lo, __u32 hi, __u32 max)
+{
+	__u64 o, n;
+
+	lo &= ~7u;
+	hi = PA_ALIGN8(hi);
+	if (hi > max)
+		hi = max;
+	if (lo >= hi)
+		return -1;
+	o = lo;
+	n = hi - lo;
+	asm volatile("%0 &= 0xf8" : "+r"(o));
+	asm volatile("%0 &= 0xff" : "+r"(n));
+	return bpf_probe_read_user((__u8 *)blk + o, n, (const void *)(obj + o));
+}
+
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+
+/*
  * The thread state at ts is this thread's if its thread id says so: reads its
- * block into sb->ts.  want: the tid, or pthread_self() (= fsbase) for <= 3.10.
+ * block into sb->ts (all of it when walking the list, which needs next; else
+ * only the frame pointer and the thread id).  want: the tid, or
+ * pthread_self() (= fsbase) for <= 3.10.
  */
 static __always_inline int ts_is_mine(struct sitebuf *sb, __u64 ts, const struct pa_layout *L,
-				      __u64 want)
+				      __u64 want, int walk)
 {
-	if (!ts || rd(sb->ts, TS_BLK, ts + 8)) {
+	int err;
+
+	if (ts && walk)
+		err = rd(sb->ts, TS_BLK, ts + 8);
+	else if (ts)
+		err = rd_span(sb->ts, ts + 8, MIN2(L->ts_frame, L->ts_tid) - 8,
+			      MAX2(L->ts_frame, L->ts_tid), TS_BLK);
+	if (!ts || err) {
 		__builtin_memset(sb->ts, 0, 8); /* no next either */
 		return 0;
 	}
@@ -1445,10 +1482,10 @@ static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_lay
 	__u64 ts = 0, interp = 0;
 	__u32 i;
 
-	if (p->tid == tid && p->mm == mm && ts_is_mine(sb, p->tstate, L, want))
+	if (p->tid == tid && p->mm == mm && ts_is_mine(sb, p->tstate, L, want, 0))
 		return p->tstate;
 	if (L->rt_tstate) {
-		if (rd(&ts, 8, rt + L->rt_tstate) || !ts_is_mine(sb, ts, L, want))
+		if (rd(&ts, 8, rt + L->rt_tstate) || !ts_is_mine(sb, ts, L, want, 0))
 			return 0;
 		goto found;
 	}
@@ -1457,7 +1494,7 @@ static __always_inline __u64 find_tstate(struct sitebuf *sb, const struct pa_lay
 		return 0;
 	/* newest thread first; the block read for the check holds next as well */
 	for (i = 0; i < 32 && ts; i++) {
-		if (ts_is_mine(sb, ts, L, want))
+		if (ts_is_mine(sb, ts, L, want, 1))
 			goto found;
 		ts = bw(sb->ts, L->ts_next - 8, TS_BLK);
 	}
@@ -1476,14 +1513,14 @@ found:
  * this process.  Returns the new end of the record; sb keeps the frames' code
  * objects for put_infos().
  */
-__noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
+__noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __u64 ts)
 {
 	const struct pa_layout *L = &layouts[lidx & (PA_MAX_LAYOUTS - 1)];
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct pa_event *e;
 	struct sitebuf *sb;
-	__u64 ts, frame, want;
-	__u32 zero = 0, i, n = 0, frames_off, cbase;
+	struct ccache_ent *ce;
+	__u64 frame, want;
+	__u32 zero = 0, i, n = 0, frames_off, cbase, flo, fhi, chi;	/* spans: kept in sb */
 
 	if (!s || off >= PA_REC_MAX || !(L->flags & PA_LAYOUT_SITE))
 		return off;
@@ -1491,17 +1528,50 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 	sb = bpf_map_lookup_elem(&sitebuf, &zero);
 	if (!sb)
 		return off;
+	sb->need = 0;
 	frames_off = PA_ALIGN8(off);
 	if (frames_off + PA_MAX_FRAMES * sizeof(struct pa_frame) + 8 > PA_REC_MAX)
 		return off;
-	want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? task->thread.fsbase : e->tid;
-	ts = find_tstate(sb, L, rt, e->tid, s->mm, want);
-	if (!ts)
-		return off;
+	if (ts) {
+		/* the thread state CPython passed (rdi): this thread's, only its frame is read */
+		if (rd_span(sb->ts, ts + 8, L->ts_frame - 8, L->ts_frame, TS_BLK))
+			return off;
+	} else {
+		want = (L->flags & PA_LAYOUT_TID_PTHREAD) ? bpf_get_current_task_btf()->thread.fsbase
+							  : e->tid;
+		ts = find_tstate(sb, L, rt, e->tid, s->mm, want);
+		if (!ts)
+			return off;
+	}
 	frame = bw(sb->ts, L->ts_frame - 8, TS_BLK);
 	if ((L->flags & PA_LAYOUT_CFRAME) && frame && rd(&frame, 8, frame + L->cf_current))
 		return off;
 	cbase = L->co_firstlineno & ~7u;
+	/* the spans of a frame and of a code object that the fields below lie in */
+	flo = MIN2(MIN2(L->fr_code, L->fr_back), L->fr_instr);
+	fhi = MAX2(MAX2(L->fr_code, L->fr_back), L->fr_instr) + 8;
+	if (L->fr_owner) {
+		flo = MIN2(flo, L->fr_owner);
+		fhi = MAX2(fhi, L->fr_owner + 1);
+	}
+	if (!(L->flags & PA_LAYOUT_IFRAME)) {
+		if (L->fr_lineno) {
+			flo = MIN2(flo, L->fr_lineno);
+			fhi = MAX2(fhi, L->fr_lineno + 4);
+		}
+		if (L->fr_trace) {
+			flo = MIN2(flo, L->fr_trace);
+			fhi = MAX2(fhi, L->fr_trace + 8);
+		}
+	}
+	chi = MAX2(MAX2(L->co_filename, L->co_name), L->co_linetable) + 8;
+	chi = MAX2(chi, L->co_firstlineno + 4);
+	if (L->co_firsttraceable)
+		chi = MAX2(chi, L->co_firsttraceable + 4);
+	/* in the CPU's buffer, not on the stack (512 bytes for the whole call chain) */
+	sb->flo = flo;
+	sb->fhi = fhi;
+	sb->chi = chi - cbase;
 	for (i = 0; i < SITE_WALK && frame && n < cfg_site && n < PA_MAX_FRAMES; i++) {
 		struct pa_frame *f;
 		__u64 code, back, instr, start;
@@ -1510,7 +1580,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 
 		/* the layout's fields are loaded where used, not kept on the 512-byte stack */
 		asm volatile("" : "+r"(L));
-		if (rd(sb->fr, FR_BLK, frame))
+		if (rd_span(sb->fr, frame, sb->flo, sb->fhi, FR_BLK))
 			break;
 		code = bw(sb->fr, L->fr_code, FR_BLK) & ~(__u64)L->fr_exec_mask;
 		back = bw(sb->fr, L->fr_back, FR_BLK);
@@ -1521,7 +1591,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 				continue;
 			}
 		}
-		if (!code || rd(sb->co, CO_BLK, code + cbase))
+		if (!code || rd_span(sb->co, code + cbase, 0, sb->chi, CO_BLK))
 			break;
 		if (L->flags & PA_LAYOUT_IFRAME) {
 			instr = bw(sb->fr, L->fr_instr, FR_BLK);
@@ -1552,6 +1622,11 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx)
 		sb->firstlineno[n & 7] = bw32(sb->co, L->co_firstlineno - cbase, CO_BLK);
 		sb->fp[n & 7] = PA_FRAME_FP(sb->filename[n & 7], sb->name[n & 7], sb->linetable[n & 7],
 					    sb->firstlineno[n & 7]);
+		/* described to userspace before, from this CPU? else put_infos() does it */
+		ce = &sb->cc[(code >> 4 ^ sb->fp[n & 7]) & (CCACHE - 1)];
+		if (ce->mm != s->mm || ce->start != e->start_ns || ce->code != code ||
+		    ce->fp != sb->fp[n & 7])
+			sb->need |= 1u << n;
 		f = (struct pa_frame *)&s->buf[rec_off(frames_off + n * sizeof(*f))];
 		f->code = code;
 		f->fp = sb->fp[n & 7];
@@ -1588,10 +1663,7 @@ __noinline int put_infos(struct scratch *s, __u32 off, __u32 lidx)
 		return off;
 	e = (struct pa_event *)s->buf;
 	for (i = 0; i < PA_MAX_FRAMES && i < sb->n; i++) {
-		struct ccache_ent *ce = &sb->cc[(sb->code[i & 7] >> 4 ^ sb->fp[i & 7]) & (CCACHE - 1)];
-
-		if (ce->mm == s->mm && ce->start == e->start_ns && ce->code == sb->code[i & 7] &&
-		    ce->fp == sb->fp[i & 7])
+		if (!(sb->need & (1u << i)))
 			continue;
 		if (!fits(off, 64))
 			break;
@@ -1659,14 +1731,24 @@ static __always_inline void rec_finish(struct pt_regs *ctx, __u64 cookie, struct
 		struct pa_probe_cfg *pc = &probe_cfg[id & (PA_MAX_PROBES - 1)];
 
 		if (pc->runtime) {
+			__u32 kind = PA_COOKIE_KIND(cookie);
+
+			/* a call of sys_audit_tstate or a _PySys_Audit clone: rdi is the thread state */
 			next = put_frames(s, off, pc->runtime + (ctx->ip & ~0xfffull) - pc->ro_lo -
 							  ((__u64)page << 12),
-					  PA_COOKIE_LAYOUT(cookie));
+					  PA_COOKIE_LAYOUT(cookie),
+					  kind == PA_PROBE_VALIST || kind == PA_PROBE_CLONE ? ctx->di : 0);
 			if (next > 0 && (__u32)next != off) {
+				__u32 zero = 0;
+				struct sitebuf *sb = bpf_map_lookup_elem(&sitebuf, &zero);
+
 				off = next;
-				next = put_infos(s, off, PA_COOKIE_LAYOUT(cookie));
-				if (next > 0)
-					off = next;
+				/* a code object not described yet: its names and line table follow */
+				if (sb && sb->need) {
+					next = put_infos(s, off, PA_COOKIE_LAYOUT(cookie));
+					if (next > 0)
+						off = next;
+				}
 			}
 		}
 	}
