@@ -32,6 +32,8 @@ STARTUP = WORKLOADS / "startup.py"
 PYENV_SHIM = "/root/.pyenv/shims/python3"
 
 READY_LINE = "Ctrl-C to end."
+# The status line once every target is probed: it ends "; Ctrl-C to end." or, with -d, "."
+READY_RX = r"^pyaudit-trace: tracing .*(; Ctrl-C to end)?\.$"
 PREFIX = "pyaudit-trace: "
 TRY_HELP = "Try 'pyaudit-trace --help'."
 
@@ -287,7 +289,7 @@ class Tool:
             self.describe()))
 
     def wait_ready(self, timeout=60):
-        return self.wait_stderr(re.escape(READY_LINE) + "$", timeout, "tracing started")
+        return self.wait_stderr(READY_RX, timeout, "tracing started")
 
     def wait_stdout(self, pred, timeout):
         """Waits until some parsed stdout line satisfies pred (for draining); False on
