@@ -35,12 +35,12 @@ const volatile __u32 cfg_count = 0;	/* -c: count, emit no event records */
 const volatile __u32 cfg_count_trace = 0; /* --metrics beside trace output: count, then emit */
 const volatile __u32 cfg_hist = 0;	/* --hist: inter-arrival log2 histograms */
 const volatile __u32 cfg_fast = 0;	/* -c keyed by event alone, no uid/comm filter: slots */
-const volatile __u32 cfg_by = 0;	/* -c key fields: enum by_field bits of user/cli.h */
+const volatile __u32 cfg_by = 0;	/* -c key fields: PA_BY_* bits */
 const volatile __u32 cfg_have_uid = 0;
 const volatile __u32 cfg_uid = 0;
 const volatile __u32 cfg_have_comm = 0;
 const volatile char cfg_comm[16] = {};
-const volatile __u32 cfg_discover = 0;	/* 1: every process (system-wide); 2: the watched ones (-p) */
+const volatile __u32 cfg_discover = 0;	/* enum pa_discover */
 const volatile __u64 cfg_wakeup_bytes = 0; /* wake the reader past this much unread data */
 const volatile __u32 cfg_cgroup_filter = 0; /* --cgroup / --container: consult cgroup_verdicts */
 const volatile __u32 cfg_site = 0;	/* frames of the call site to capture (0: --no-site) */
@@ -924,11 +924,11 @@ count:
 		__u64 one = 1, *c;
 
 		k.name_hash = h;
-		if (cfg_by & 2)
+		if (cfg_by & PA_BY_PID)
 			k.pid = e->pid;
-		if (cfg_by & 8)
+		if (cfg_by & PA_BY_UID)
 			k.uid = e->uid;
-		if (cfg_by & 4)
+		if (cfg_by & PA_BY_COMM)
 			__builtin_memcpy(k.comm, e->comm, 16);
 		if (cfg_hist)
 			hist_add(e, h);
@@ -2033,13 +2033,13 @@ static __always_inline void file_seen(struct file *file, const char *path)
 {
 	__u64 dev, ino, key;
 	__u32 tgid;
-	__u8 one = 1, *seen;
+	__u8 one = PA_SEEN_REPORTED, *seen;
 
 	if (!file)
 		return;
 	ino = BPF_CORE_READ(file, f_inode, i_ino);
 	dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	if (cfg_discover == 2) {
+	if (cfg_discover == PA_DISCOVER_WATCHED) {
 		/* -p: every executable mapping of a watched process (few), none of the others */
 		tgid = bpf_get_current_pid_tgid() >> 32;
 		if (cfg_follow) {
@@ -2057,9 +2057,9 @@ static __always_inline void file_seen(struct file *file, const char *path)
 	 * not a Python): every process that maps it meanwhile is told of, so that
 	 * one started before its probes were in is known and said.
 	 */
-	key = (dev << 40) ^ ino;
+	key = PA_SEEN_KEY(dev, ino);
 	seen = bpf_map_lookup_elem(&seen_files, &key);
-	if (seen && *seen == 2)
+	if (seen && *seen == PA_SEEN_SETTLED)
 		return;
 	if (!seen)
 		bpf_map_update_elem(&seen_files, &key, &one, BPF_ANY);
@@ -2079,7 +2079,7 @@ int on_mmap(struct trace_event_raw_sys_enter *ctx)
 	long fd = ctx->args[4];
 	unsigned int max;
 
-	if (!cfg_discover || !(ctx->args[2] & 4 /* PROT_EXEC */) || fd < 0)
+	if (cfg_discover == PA_DISCOVER_OFF || !(ctx->args[2] & 4 /* PROT_EXEC */) || fd < 0)
 		return 0;
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	max = BPF_CORE_READ(task, files, fdt, max_fds);
@@ -2094,7 +2094,7 @@ int on_mmap(struct trace_event_raw_sys_enter *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	if (cfg_discover)
+	if (cfg_discover != PA_DISCOVER_OFF)
 		file_seen(bprm->file, bprm->filename);
 	return 0;
 }

@@ -58,7 +58,7 @@ struct agg_count;
 struct agg_opts {
 	FILE *f;		/* stdout or -o */
 	int json;		/* -j: one {"event": ..., "count": ...} object per row */
-	unsigned by;		/* enum by_field bits (user/cli.h); 0 = BY_EVENT */
+	unsigned by;		/* PA_BY_* bits (enum by_field of user/cli.h); 0 = PA_BY_EVENT */
 	unsigned top;		/* 0 = all rows */
 	int cumulative;		/* with -i: since start instead of per interval */
 	unsigned interval_s;	/* 0 = one table at the end */

@@ -390,6 +390,10 @@ static void check_drops(struct tracer *t, int final)
 	if (final && t->skel->bss->drops[PA_DROP_FOLLOW])
 		pa_warn("%llu child processes not followed: more than %d followed at once (-f)",
 			(unsigned long long)t->skel->bss->drops[PA_DROP_FOLLOW], PA_MAX_FOLLOWED);
+	if (final && t->skel->bss->drops[PA_ERR_READ])
+		pa_warn("%llu reads of a traced process's memory failed: those values are shown "
+			"as unreadable",
+			(unsigned long long)t->skel->bss->drops[PA_ERR_READ]);
 	if (final && t->bad_records)
 		pa_warn("lost %llu events whose records could not be decoded (please report)",
 			(unsigned long long)t->bad_records);
@@ -492,7 +496,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		strncpy((char *)t->skel->rodata->cfg_comm, cfg->comm, 15);
 	}
 	/* -p and the command: the watched processes' new executable files (exec, dlopen) */
-	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : 2;
+	t->skel->rodata->cfg_discover =
+		t->mode == DISC_SYSTEM ? PA_DISCOVER_EVERY : PA_DISCOVER_WATCHED;
 	/* -f: events of the followed processes only, the map extended in BPF at fork */
 	t->skel->rodata->cfg_follow = cfg->follow && t->mode != DISC_SYSTEM;
 	if (!t->skel->rodata->cfg_follow) {
