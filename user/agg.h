@@ -70,7 +70,8 @@ struct agg_opts {
 	const struct event_filter *filter;
 	/*
 	 * More counts to add to the counts map's (the per-CPU fast counters of
-	 * -c --by event): fills *rows (malloc'd, freed by agg) and *n.  NULL: none.
+	 * -c --by event, names__fast_rows() of user/names.h): fills *rows
+	 * (malloc'd, freed by agg) and *n.  NULL: none.
 	 */
 	int (*extra_counts)(void *ctx, struct agg_count **rows, size_t *n);
 	void *extra_ctx;
