@@ -320,6 +320,12 @@ struct pa_frame {
 #define PA_NCACHE      128 /* per-CPU name cache entries (power of two) */
 #define PA_NCACHE_NAME 48  /* longest name kept in it */
 
+/* -c key fields (--by), a bit set: cfg_by of the BPF program, user/cli.h's enum by_field. */
+#define PA_BY_EVENT (1u << 0)
+#define PA_BY_PID   (1u << 1)
+#define PA_BY_COMM  (1u << 2)
+#define PA_BY_UID   (1u << 3)
+
 /* -c key; fields not chosen with --by are zero. */
 struct pa_count_key {
 	__u64 name_hash;
@@ -327,6 +333,21 @@ struct pa_count_key {
 	__u32 uid;
 	char comm[16];
 };
+
+/* Which processes' exec and executable mappings BPF reports (cfg_discover). */
+enum pa_discover {
+	PA_DISCOVER_OFF = 0,
+	PA_DISCOVER_EVERY = 1,	 /* every process (system-wide, -f) */
+	PA_DISCOVER_WATCHED = 2, /* the watched ones (-p, a command) */
+};
+
+/*
+ * seen_files map (system-wide discovery): key PA_SEEN_KEY of the file's kernel
+ * dev_t (major << 20 | minor) and inode; value PA_SEEN_*.
+ */
+#define PA_SEEN_KEY(kdev, ino) (((__u64)(kdev) << 40) ^ (__u64)(ino))
+#define PA_SEEN_REPORTED 1 /* reported to userspace, not decided yet: reported again */
+#define PA_SEEN_SETTLED	 2 /* decided by userspace for good: no longer reported */
 
 /* --hist: log2 histogram of the time between two events of one name in one process. */
 struct pa_hist_key {
@@ -378,5 +399,54 @@ enum pa_verdict {
  */
 #define PA_FNV_OFFSET 0xcbf29ce484222325ull
 #define PA_FNV_PRIME  0x100000001b3ull
+
+/*
+ * Layout asserts: every record and map key/value crossing the boundary has the
+ * same size and offsets for clang -target bpf and for cc (x86-64).
+ */
+#define PA_ASSERT_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " size is ABI")
+#define PA_ASSERT_OFF(t, f, n)                                                                 \
+	_Static_assert(__builtin_offsetof(struct t, f) == (n), #t "." #f " offset is ABI")
+PA_ASSERT_SIZE(pa_rec_hdr, 16);
+PA_ASSERT_SIZE(pa_event, 104);
+PA_ASSERT_OFF(pa_event, pid, 16);
+PA_ASSERT_OFF(pa_event, name_hash, 32);
+PA_ASSERT_OFF(pa_event, cgroup_id, 40);
+PA_ASSERT_OFF(pa_event, comm, 48);
+PA_ASSERT_OFF(pa_event, nargs, 64);
+PA_ASSERT_OFF(pa_event, flags, 68);
+PA_ASSERT_OFF(pa_event, start_ns, 80);
+PA_ASSERT_OFF(pa_event, exe_ino, 88);
+PA_ASSERT_OFF(pa_event, frames_off, 96);
+PA_ASSERT_SIZE(pa_val, 16);
+PA_ASSERT_OFF(pa_val, len, 4);
+PA_ASSERT_OFF(pa_val, full, 8);
+PA_ASSERT_SIZE(pa_name_rec, 32);
+PA_ASSERT_OFF(pa_name_rec, name_hash, 16);
+PA_ASSERT_OFF(pa_name_rec, pid, 24);
+PA_ASSERT_SIZE(pa_exec_rec, 312);
+PA_ASSERT_OFF(pa_exec_rec, pid, 16);
+PA_ASSERT_OFF(pa_exec_rec, dev, 24);
+PA_ASSERT_OFF(pa_exec_rec, ino, 32);
+PA_ASSERT_OFF(pa_exec_rec, comm, 40);
+PA_ASSERT_OFF(pa_exec_rec, path, 56);
+PA_ASSERT_SIZE(pa_cgroup_rec, 32);
+PA_ASSERT_OFF(pa_cgroup_rec, cgroup_id, 16);
+PA_ASSERT_OFF(pa_cgroup_rec, pid, 24);
+PA_ASSERT_SIZE(pa_frame, 24);
+PA_ASSERT_OFF(pa_frame, lasti, 16);
+PA_ASSERT_OFF(pa_frame, flags, 20);
+PA_ASSERT_SIZE(pa_probe_cfg, 24);
+PA_ASSERT_SIZE(pa_layout, 44 * 4);
+PA_ASSERT_SIZE(pa_count_key, 32);
+PA_ASSERT_OFF(pa_count_key, pid, 8);
+PA_ASSERT_OFF(pa_count_key, uid, 12);
+PA_ASSERT_OFF(pa_count_key, comm, 16);
+PA_ASSERT_SIZE(pa_hist_key, 16);
+PA_ASSERT_OFF(pa_hist_key, slot, 8);
+PA_ASSERT_SIZE(pa_last_key, 16);
+PA_ASSERT_OFF(pa_last_key, pid, 8);
+PA_ASSERT_SIZE(pa_name_val, 8);
+PA_ASSERT_OFF(pa_name_val, slot, 4);
 
 #endif /* PYAUDIT_H */

@@ -22,7 +22,6 @@
 #include <bpf/bpf.h>
 #include "agg.h"
 #include "output.h"
-#include "cli.h"
 #include "escape.h"
 #include "events.h"
 #include "jsonw.h"
@@ -468,7 +467,7 @@ static int build_rows(struct agg *a, struct table *t, const struct agg_count *cu
 
 		if (!v)
 			continue;
-		if (by & BY_EVENT) {
+		if (by & PA_BY_EVENT) {
 			ne = name_get(a, k->name_hash);
 			if (!ne) {
 				free(rows);
@@ -482,10 +481,10 @@ static int build_rows(struct agg *a, struct table *t, const struct agg_count *cu
 			continue;
 		r = &rows[m++];
 		r->count = v;
-		r->ne = by & BY_EVENT ? ne : NULL;
-		r->pid = by & BY_PID ? k->pid : 0;
-		r->uid = by & BY_UID ? k->uid : 0;
-		if (by & BY_COMM)
+		r->ne = by & PA_BY_EVENT ? ne : NULL;
+		r->pid = by & PA_BY_PID ? k->pid : 0;
+		r->uid = by & PA_BY_UID ? k->uid : 0;
+		if (by & PA_BY_COMM)
 			memcpy(r->comm, k->comm, COMM_LEN);
 	}
 	/* keys that differ only in columns not shown become one row */
@@ -670,7 +669,7 @@ static void text_table(struct agg *a, const struct table *t)
 			wpid = digits(r->pid);
 		if (digits(r->uid) > wuid)
 			wuid = digits(r->uid);
-		if ((by & BY_COMM) && (w = comm_text(r->comm, comm)) > wcomm)
+		if ((by & PA_BY_COMM) && (w = comm_text(r->comm, comm)) > wcomm)
 			wcomm = w;
 		if (r->ne && r->ne->width > wev)
 			wev = r->ne->width;
@@ -681,7 +680,7 @@ static void text_table(struct agg *a, const struct table *t)
 		wcount = digits(t->total);
 	/* the key columns together hold "TOTAL": widen the last one if they are narrower */
 	for (j = 0; j < 4; j++) {
-		static const unsigned bits[4] = { BY_PID, BY_COMM, BY_UID, BY_EVENT };
+		static const unsigned bits[4] = { PA_BY_PID, PA_BY_COMM, PA_BY_UID, PA_BY_EVENT };
 		unsigned *cols[4] = { &wpid, &wcomm, &wuid, &wev };
 
 		if (!(by & bits[j]))
@@ -698,13 +697,13 @@ static void text_table(struct agg *a, const struct table *t)
 		putc_unlocked('\n', f);
 	text_title(a, t);
 	j = 0;
-	if (by & BY_PID)
+	if (by & PA_BY_PID)
 		fprintf(f, "%s%*s", j++ ? " " : "", wpid, "PID");
-	if (by & BY_COMM)
+	if (by & PA_BY_COMM)
 		fprintf(f, "%s%-*s", j++ ? " " : "", wcomm, "COMM");
-	if (by & BY_UID)
+	if (by & PA_BY_UID)
 		fprintf(f, "%s%*s", j++ ? " " : "", wuid, "UID");
-	if (by & BY_EVENT)
+	if (by & PA_BY_EVENT)
 		fprintf(f, "%s%-*s", j++ ? " " : "", wev, "EVENT");
 	fprintf(f, " %*s\n", wcount, "COUNT");
 
@@ -713,16 +712,16 @@ static void text_table(struct agg *a, const struct table *t)
 		unsigned w;
 
 		j = 0;
-		if (by & BY_PID)
+		if (by & PA_BY_PID)
 			fprintf(f, "%s%*" PRIu32, j++ ? " " : "", wpid, r->pid);
-		if (by & BY_COMM) {
+		if (by & PA_BY_COMM) {
 			w = comm_text(r->comm, comm);
 			fprintf(f, "%s%s", j++ ? " " : "", comm);
 			pad(f, wcomm - w);
 		}
-		if (by & BY_UID)
+		if (by & PA_BY_UID)
 			fprintf(f, "%s%*" PRIu32, j++ ? " " : "", wuid, r->uid);
-		if (by & BY_EVENT) {
+		if (by & PA_BY_EVENT) {
 			fprintf(f, "%s%s", j++ ? " " : "", r->ne->text);
 			pad(f, wev - r->ne->width);
 		}
@@ -815,11 +814,11 @@ static void json_table(struct agg *a, const struct table *t)
 		const struct row *r = &t->rows[i];
 
 		json_head(a, t);
-		if (by & BY_PID) {
+		if (by & PA_BY_PID) {
 			jsonw_key(w, "pid");
 			jsonw_uint(w, r->pid);
 		}
-		if (by & BY_COMM) {
+		if (by & PA_BY_COMM) {
 			jsonw_key(w, "comm");
 			jsonw_string(w, r->comm, strnlen(r->comm, COMM_LEN));
 			if (jsonw_unfit(r->comm, strnlen(r->comm, COMM_LEN), 0)) {
@@ -827,11 +826,11 @@ static void json_table(struct agg *a, const struct table *t)
 				jsonw_replaced(w, r->comm, strnlen(r->comm, COMM_LEN), 0);
 			}
 		}
-		if (by & BY_UID) {
+		if (by & PA_BY_UID) {
 			jsonw_key(w, "uid");
 			jsonw_uint(w, r->uid);
 		}
-		if (by & BY_EVENT) {
+		if (by & PA_BY_EVENT) {
 			jsonw_key(w, "event");
 			jsonw_cstring(w, r->ne->name);
 		}
@@ -1137,9 +1136,9 @@ struct agg *agg__new(const struct agg_opts *opts)
 	if (!a)
 		return NULL;
 	a->opts = *opts;
-	a->opts.by &= BY_EVENT | BY_PID | BY_COMM | BY_UID;
+	a->opts.by &= PA_BY_EVENT | PA_BY_PID | PA_BY_COMM | PA_BY_UID;
 	if (!a->opts.by)
-		a->opts.by = BY_EVENT;
+		a->opts.by = PA_BY_EVENT;
 	err = check_map(opts->counts_fd, sizeof(struct pa_count_key), &a->counts_max);
 	if (!err && opts->hist)
 		err = check_map(opts->hists_fd, sizeof(struct pa_hist_key), &a->hists_max);

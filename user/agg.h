@@ -58,7 +58,7 @@ struct agg_count;
 struct agg_opts {
 	FILE *f;		/* stdout or -o */
 	int json;		/* -j: one {"event": ..., "count": ...} object per row */
-	unsigned by;		/* enum by_field bits (user/cli.h); 0 = BY_EVENT */
+	unsigned by;		/* PA_BY_* bits (enum by_field of user/cli.h); 0 = PA_BY_EVENT */
 	unsigned top;		/* 0 = all rows */
 	int cumulative;		/* with -i: since start instead of per interval */
 	unsigned interval_s;	/* 0 = one table at the end */
@@ -70,7 +70,8 @@ struct agg_opts {
 	const struct event_filter *filter;
 	/*
 	 * More counts to add to the counts map's (the per-CPU fast counters of
-	 * -c --by event): fills *rows (malloc'd, freed by agg) and *n.  NULL: none.
+	 * -c --by event, names__fast_rows() of user/names.h): fills *rows
+	 * (malloc'd, freed by agg) and *n.  NULL: none.
 	 */
 	int (*extra_counts)(void *ctx, struct agg_count **rows, size_t *n);
 	void *extra_ctx;

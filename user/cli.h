@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "pyaudit.h"
+
 #define CLI_MAX_PIDS  64
 #define CLI_MAX_GLOBS 64
 
@@ -18,7 +20,8 @@ enum probe_choice { PROBE_AUTO = 0, PROBE_USDT, PROBE_UPROBE };
 /* --time-format; TIME_DEFAULT: HH:MM:SS.us in text, epoch seconds in JSON */
 enum time_format { TIME_DEFAULT = 0, TIME_EPOCH, TIME_RFC3339 };
 
-enum by_field { BY_EVENT = 1 << 0, BY_PID = 1 << 1, BY_COMM = 1 << 2, BY_UID = 1 << 3 };
+/* the bits are ABI: BPF reads them in cfg_by (include/pyaudit.h) */
+enum by_field { BY_EVENT = PA_BY_EVENT, BY_PID = PA_BY_PID, BY_COMM = PA_BY_COMM, BY_UID = PA_BY_UID };
 
 struct config {
 	pid_t pids[CLI_MAX_PIDS];	/* -p; npids == 0 and no command: system-wide */

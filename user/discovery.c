@@ -630,7 +630,7 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
  */
 static void forget_file(struct discovery *d, const struct mmap_pending *p)
 {
-	uint64_t key = (p->kdev << 40) ^ p->ino;
+	uint64_t key = PA_SEEN_KEY(p->kdev, p->ino);
 
 	if (d->every)
 		bpf_map_delete_elem(bpf_map__fd(d->skel->maps.seen_files), &key);
@@ -641,7 +641,7 @@ static uint64_t seen_key(uint64_t dev, uint64_t ino)
 {
 	uint64_t kdev = ((uint64_t)major(dev) << 20) | minor(dev);
 
-	return (kdev << 40) ^ ino;
+	return PA_SEEN_KEY(kdev, ino);
 }
 
 /*
@@ -651,10 +651,10 @@ static uint64_t seen_key(uint64_t dev, uint64_t ino)
 static void settle_file(struct discovery *d, uint64_t dev, uint64_t ino)
 {
 	uint64_t key = seen_key(dev, ino);
-	__u8 two = 2;
+	__u8 settled = PA_SEEN_SETTLED;
 
 	if (d->every)
-		bpf_map_update_elem(bpf_map__fd(d->skel->maps.seen_files), &key, &two, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(d->skel->maps.seen_files), &key, &settled, BPF_ANY);
 }
 
 /* Does the name suggest a Python?  Only to decide how loudly an unseen file is mentioned. */

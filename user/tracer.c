@@ -7,7 +7,8 @@
  * Which processes are traced is user/discovery.c's (-p, `-- COMMAND`, or
  * every Python process), handed the attacher and this loop's epoll set.  Under
  * `-- COMMAND` Ctrl-C that did not come from the terminal is forwarded to the
- * command, and its exit status becomes ours.
+ * command, and its exit status becomes ours.  Event names, their filter verdicts
+ * and the -c counter slots are user/names.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include "events.h"
 #include "log.h"
 #include "metrics.h"
+#include "names.h"
 #include "outfile.h"
 #include "output.h"
 #include "pyaudit.h"
@@ -48,7 +50,7 @@ struct tracer {
 	struct attacher *att;
 	struct discovery *disc;	/* the traced processes (user/discovery.c) */
 	struct output *out;
-	struct event_filter *filter;
+	struct names *names;	/* names, verdicts, -c counter slots (user/names.c) */
 	struct agg *agg;
 	struct metrics *metrics; /* --metrics */
 	struct outfile *of;	/* stdout or -o: whole lines, O_APPEND, SIGHUP reopen, --rotate */
@@ -65,8 +67,6 @@ struct tracer {
 	uint64_t bad_records; /* records that failed to decode */
 	int fast;		/* -c --by event: per-CPU counter slots per name */
 	unsigned kernel_by;	/* the counts map's key: -c --by, plus comm for --metrics */
-	unsigned nslots;
-	uint64_t slot_hash[PA_NFAST];
 	struct audit_event ev;
 	struct procctx *pc;	/* exe, cgroup, container of events */
 	struct site_cache *sites; /* code objects of call sites */
@@ -110,80 +110,7 @@ static int64_t mono_to_real(void)
 	return (r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
 }
 
-/* ---- names and filters ------------------------------------------------------- */
-
-static void set_verdict(struct tracer *t, uint64_t hash, const char *name)
-{
-	struct pa_name_val v = {
-		.verdict = event_filter__pass(t->filter, name) ? PA_VERDICT_PASS : PA_VERDICT_DROP,
-	};
-
-	/* -c --by event: a counter slot of its own, while there are slots */
-	if (t->fast && v.verdict == PA_VERDICT_PASS && t->nslots < PA_NFAST - 1) {
-		v.slot = ++t->nslots;
-		t->slot_hash[v.slot] = hash;
-	}
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.names), &hash, &v, BPF_ANY))
-		pa_dbg("names map: %s", strerror(errno));
-	if (t->agg)
-		agg__add_name(t->agg, hash, name);
-}
-
-/* Every name of the table gets its verdict before the first event. */
-static void seed_names(struct tracer *t)
-{
-	size_t i;
-
-	for (i = 0; i < audit_event_table_len; i++) {
-		const char *n = audit_event_table[i].name;
-
-		if (i && !strcmp(n, audit_event_table[i - 1].name))
-			continue;
-		set_verdict(t, pa_name_hash(n, strlen(n)), n);
-	}
-}
-
 /* ---- records ---------------------------------------------------------------- */
-
-/* agg's extra counts: the per-CPU fast counters, summed, one row per name slot. */
-static int fast_rows(void *ctx, struct agg_count **rows, size_t *n)
-{
-	struct tracer *t = ctx;
-	int ncpu = libbpf_num_possible_cpus();
-	struct agg_count *r;
-	__u64 *vals;
-	__u32 zero = 0;
-	unsigned s;
-	int c;
-
-	*rows = NULL;
-	*n = 0;
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(__u64) * PA_NFAST);
-	r = calloc(t->nslots + 1, sizeof(*r));
-	if (!vals || !r) {
-		free(vals);
-		free(r);
-		return -ENOMEM;
-	}
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fast_counts), &zero, vals)) {
-		int err = -errno;
-
-		free(vals);
-		free(r);
-		return err;
-	}
-	for (s = 1; s <= t->nslots; s++) {
-		r[s - 1].key.name_hash = t->slot_hash[s];
-		for (c = 0; c < ncpu; c++)
-			r[s - 1].count += vals[(size_t)c * PA_NFAST + s];
-	}
-	free(vals);
-	*rows = r;
-	*n = t->nslots;
-	return 0;
-}
 
 /* --cgroup / --container: does this cgroup pass? */
 static bool cgroup_pass(const struct tracer *t, const struct cgroup_info *ci)
@@ -266,13 +193,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		}
 		if (t->ev.nframes)
 			site_cache__learn(t->sites, &t->ev); /* even if filtered out below */
-		if (t->ev.flags & PA_EV_NAME_PENDING) {
-			char name[PA_NAME_MAX * 4 + 1];
-
-			value_to_utf8(&t->ev.name, name, sizeof(name));
-			if (!event_filter__pass(t->filter, name))
-				return 0;
-		}
+		if ((t->ev.flags & PA_EV_NAME_PENDING) && !names__pass_value(t->names, &t->ev.name))
+			return 0;
 		if ((t->ev.flags & PA_EV_CGROUP_PENDING) &&
 		    !cgroup_pass(t, procctx__cgroup(t->pc, t->ev.cgroup_id, t->ev.pid)))
 			return 0;
@@ -282,28 +204,9 @@ static int on_record(void *ctx, void *data, size_t size)
 			return -1;
 		}
 		return 0;
-	case PA_REC_NAME: {
-		const struct pa_name_rec *r = data;
-		char name[PA_NAME_MAX * 4 + 1];
-		struct pa_value v;
-
-		if (size < sizeof(*r) + sizeof(struct pa_val))
-			return 0;
-		memset(&v, 0, sizeof(v));
-		{
-			const struct pa_val *pv = (const void *)(r + 1);
-
-			if (pv->len > size - sizeof(*r) - sizeof(*pv) || pv->len > PA_NAME_MAX)
-				return 0;
-			v.kind = pv->kind;
-			v.aux = pv->aux;
-			v.len = pv->len;
-			v.data = (const uint8_t *)(pv + 1);
-		}
-		value_to_utf8(&v, name, sizeof(name));
-		set_verdict(t, r->name_hash, name);
+	case PA_REC_NAME:
+		names__on_record(t->names, data, size);
 		return 0;
-	}
 	case PA_REC_CGROUP:
 		if (size >= sizeof(struct pa_cgroup_rec)) {
 			const struct pa_cgroup_rec *r = data;
@@ -390,6 +293,10 @@ static void check_drops(struct tracer *t, int final)
 	if (final && t->skel->bss->drops[PA_DROP_FOLLOW])
 		pa_warn("%llu child processes not followed: more than %d followed at once (-f)",
 			(unsigned long long)t->skel->bss->drops[PA_DROP_FOLLOW], PA_MAX_FOLLOWED);
+	if (final && t->skel->bss->drops[PA_ERR_READ])
+		pa_warn("%llu reads of a traced process's memory failed: those values are shown "
+			"as unreadable",
+			(unsigned long long)t->skel->bss->drops[PA_ERR_READ]);
 	if (final && t->bad_records)
 		pa_warn("lost %llu events whose records could not be decoded (please report)",
 			(unsigned long long)t->bad_records);
@@ -440,26 +347,11 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		err = -EPERM;
 		goto fail;
 	}
-	t->filter = event_filter__new(cfg->include, cfg->ninclude, cfg->exclude, cfg->nexclude);
-	if (!t->filter) {
+	t->names = names__new(cfg->include, cfg->ninclude, cfg->exclude, cfg->nexclude);
+	if (!t->names) {
 		err = -errno;
 		pa_err("filters: %s", strerror(errno));
 		goto fail;
-	}
-	{
-		/* a -e glob that names no known event still applies: libraries raise their own */
-		int i;
-		size_t j;
-
-		for (i = 0; i < cfg->ninclude; i++) {
-			for (j = 0; j < audit_event_table_len; j++)
-				if (glob_match(cfg->include[i], audit_event_table[j].name))
-					break;
-			if (j == audit_event_table_len)
-				pa_warn("-e '%s' matches no known event (kept: libraries raise "
-					"events of their own)",
-					cfg->include[i]);
-		}
 	}
 
 	t->skel = pyaudit_bpf__open();
@@ -469,7 +361,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		goto fail;
 	}
 	t->skel->rodata->cfg_str_size = cfg->str_size;
-	t->skel->rodata->cfg_filter = event_filter__active(t->filter);
+	t->skel->rodata->cfg_filter = names__filtering(t->names);
 	/*
 	 * --metrics counts in the kernel whatever else is done: beside -c's table
 	 * (its key), beside trace output to -o (events are counted, then sent), or
@@ -492,7 +384,8 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		strncpy((char *)t->skel->rodata->cfg_comm, cfg->comm, 15);
 	}
 	/* -p and the command: the watched processes' new executable files (exec, dlopen) */
-	t->skel->rodata->cfg_discover = t->mode == DISC_SYSTEM ? 1 : 2;
+	t->skel->rodata->cfg_discover =
+		t->mode == DISC_SYSTEM ? PA_DISCOVER_EVERY : PA_DISCOVER_WATCHED;
 	/* -f: events of the followed processes only, the map extended in BPF at fork */
 	t->skel->rodata->cfg_follow = cfg->follow && t->mode != DISC_SYSTEM;
 	if (!t->skel->rodata->cfg_follow) {
@@ -576,9 +469,9 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			.hist = cfg->hist,
 			.counts_fd = bpf_map__fd(t->skel->maps.counts),
 			.hists_fd = bpf_map__fd(t->skel->maps.hists),
-			.filter = event_filter__active(t->filter) ? t->filter : NULL,
-			.extra_counts = t->fast ? fast_rows : NULL,
-			.extra_ctx = t,
+			.filter = names__filter(t->names),
+			.extra_counts = t->fast ? names__fast_rows : NULL,
+			.extra_ctx = t->names,
 			.mono_to_real_ns = t->mono_to_real,
 			.time_format = cfg->time_format,
 		};
@@ -607,8 +500,10 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			goto fail;
 		}
 	}
-	if (event_filter__active(t->filter) || cfg->count || cfg->metrics)
-		seed_names(t);
+	names__bind(t->names, bpf_map__fd(t->skel->maps.names),
+		    bpf_map__fd(t->skel->maps.fast_counts), t->fast, t->agg);
+	if (names__filtering(t->names) || cfg->count || cfg->metrics)
+		names__seed(t->names);
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0) {
 		err = -errno;
@@ -855,7 +750,7 @@ void tracer__close(struct tracer *t)
 	pyaudit_bpf__destroy(t->skel);
 	output__free(t->out);
 	agg__free(t->agg);
-	event_filter__free(t->filter);
+	names__free(t->names);
 	outfile__close(t->of);
 	free(t);
 	if (sig) {
