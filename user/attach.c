@@ -19,6 +19,7 @@
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
 #include "pyruntime.h"
+#include "route.h"
 
 struct binary {
 	struct pybin *bin;
@@ -314,7 +315,7 @@ static int fd_path_is(const char *fdpath, const struct pybin *bin)
 int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 		     struct attach_result *res, const char **why)
 {
-	static char whybuf[256];
+	struct route_decision rd;
 	struct pybin *bin = NULL;
 	const struct py_probe_point *pts;
 	struct stat st;
@@ -354,41 +355,20 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 	b = a->bins[bi];
 	bin = b->bin;
 
-	switch (a->probe) {
-	case PROBE_USDT:
-		if (!bin->nusdt) {
-			snprintf(whybuf, sizeof(whybuf),
-				 "no USDT marker python:audit in %s (try --probe uprobe)", name);
-			*why = whybuf;
-			return -ENOTSUP;
-		}
-		usdt = 1;
-		break;
-	case PROBE_UPROBE:
-		if (!bin->nuprobe) {
-			snprintf(whybuf, sizeof(whybuf),
-				 "no audit function found for uprobes in %s%s", name,
-				 bin->nusdt ? " (try --probe usdt)" : "");
-			*why = whybuf;
-			return -ENOTSUP;
-		}
-		usdt = 0;
-		break;
-	default:
-		usdt = bin->nusdt > 0;
-		if (!usdt && !bin->nuprobe) {
-			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", name);
-			*why = whybuf;
-			return -ENOTSUP;
-		}
+	err = pybin_route(bin, a->probe, name, &rd);
+	if (err) {
+		snprintf(res->why, sizeof(res->why), "%s", rd.why);
+		*why = res->why;
+		return err;
 	}
+	usdt = rd.usdt;
 	pts = usdt ? bin->usdt : bin->uprobe;
 	npts = usdt ? bin->nusdt : bin->nuprobe;
 
 	res->bin = bin;
-	res->route = usdt ? "usdt" : "uprobe";
-	res->complete = usdt ? 1 : bin->uprobe_complete;
-	res->gap = res->complete ? NULL : bin->uprobe_gap;
+	res->route = rd.route;
+	res->complete = rd.complete;
+	res->gap = rd.gap;
 
 	/* one link set per (binary, pid); pid -1 covers every process */
 	for (i = 0; i < a->nsets; i++) {

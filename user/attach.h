@@ -32,6 +32,7 @@ struct attach_result {
 	const char *gap;	/* if not complete: what is not seen */
 	int nlinks;
 	uint64_t since_ns;	/* CLOCK_MONOTONIC when these probes went in (now, or before) */
+	char why[256];		/* the -ENOTSUP message (*why points here) */
 };
 
 struct attacher *attacher__new(const struct attach_opts *opts);
@@ -42,7 +43,7 @@ void attacher__free(struct attacher *a); /* NULL is fine; detaches everything */
  * /proc/PID/root or /proc/PID/map_files) and attaches the chosen route for pid
  * (-1: every process that maps it).  Returns 0; -ENOENT if the file holds no
  * CPython; -ENOTSUP if the requested route is not available in it (message in
- * *why); other -errno from ELF reading or attaching.
+ * *why, which points into res); other -errno from ELF reading or attaching.
  */
 int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
 		  const char **why);
