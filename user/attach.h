@@ -11,7 +11,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cli.h"
-#include "output.h"
+
+/* What the tracer knows about the probe that produced an event. */
+struct probe_info {
+	const char *route;	/* "usdt" or "uprobe" */
+	const char *python;	/* "3.11.2" */
+	const char *binary;	/* path of the probed ELF as the tracer opened it */
+	int complete;		/* 1 if the route sees every event of that process */
+	uint64_t ino;		/* the binary's inode (an event's executable, if the same file) */
+};
 
 struct pyaudit_bpf;
 struct attacher;
