@@ -19,6 +19,8 @@
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
 #include "pyruntime.h"
+#include "route.h"
+#include "vec.h"
 
 struct binary {
 	struct pybin *bin;
@@ -41,15 +43,15 @@ struct attacher {
 	enum probe_choice probe;
 	int empty;
 	struct binary **bins;	/* pointers: probe_info rows point into them */
-	int nbins;
+	int nbins, cap_bins;
 	struct linkset *sets;
-	int nsets;
+	int nsets, cap_sets;
 	int nlayouts;
 	/* ctime 0: not known (marked from a name, not an open file) */
 	struct { uint64_t dev, ino, ctime; } *others;
 	int nothers, cap_others;
 	struct probe_info *probes; /* probe id -> info (points into bins) */
-	int nprobes;
+	int nprobes, cap_probes;
 };
 
 struct attacher *attacher__new(const struct attach_opts *opts)
@@ -102,15 +104,8 @@ void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino)
 {
 	if (attacher__known_other(a, dev, ino))
 		return;
-	if (a->nothers == a->cap_others) {
-		int cap = a->cap_others ? a->cap_others * 2 : 64;
-		void *p = realloc(a->others, cap * sizeof(*a->others));
-
-		if (!p)
-			return;
-		a->others = p;
-		a->cap_others = cap;
-	}
+	if (VEC_RESERVE(a->others, a->nothers, a->cap_others, 64))
+		return;
 	a->others[a->nothers].dev = dev;
 	a->others[a->nothers].ino = ino;
 	a->others[a->nothers].ctime = 0;
@@ -203,11 +198,9 @@ static int find_binary(struct attacher *a, uint64_t dev, uint64_t ino)
 static int add_binary(struct attacher *a, struct pybin *bin)
 {
 	struct binary *b;
-	void *p = realloc(a->bins, (a->nbins + 1) * sizeof(*a->bins));
 
-	if (!p)
+	if (VEC_RESERVE(a->bins, a->nbins, a->cap_bins, 16))
 		return -ENOMEM;
-	a->bins = p;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -237,11 +230,8 @@ static unsigned probe_page(const struct pybin *bin, uint64_t vaddr)
 
 static int new_probe_id(struct attacher *a, const struct probe_info *info)
 {
-	void *p = realloc(a->probes, (a->nprobes + 1) * sizeof(*a->probes));
-
-	if (!p)
+	if (VEC_RESERVE(a->probes, a->nprobes, a->cap_probes, 16))
 		return -ENOMEM;
-	a->probes = p;
 	a->probes[a->nprobes] = *info;
 	return a->nprobes++;
 }
@@ -314,7 +304,7 @@ static int fd_path_is(const char *fdpath, const struct pybin *bin)
 int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 		     struct attach_result *res, const char **why)
 {
-	static char whybuf[256];
+	struct route_decision rd;
 	struct pybin *bin = NULL;
 	const struct py_probe_point *pts;
 	struct stat st;
@@ -322,7 +312,6 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 	struct binary *b;
 	int i, bi, npts, usdt, err, pid_id, cache_names;
 	char path[48];
-	void *p;
 
 	memset(res, 0, sizeof(*res));
 	*why = NULL;
@@ -354,41 +343,20 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 	b = a->bins[bi];
 	bin = b->bin;
 
-	switch (a->probe) {
-	case PROBE_USDT:
-		if (!bin->nusdt) {
-			snprintf(whybuf, sizeof(whybuf),
-				 "no USDT marker python:audit in %s (try --probe uprobe)", name);
-			*why = whybuf;
-			return -ENOTSUP;
-		}
-		usdt = 1;
-		break;
-	case PROBE_UPROBE:
-		if (!bin->nuprobe) {
-			snprintf(whybuf, sizeof(whybuf),
-				 "no audit function found for uprobes in %s%s", name,
-				 bin->nusdt ? " (try --probe usdt)" : "");
-			*why = whybuf;
-			return -ENOTSUP;
-		}
-		usdt = 0;
-		break;
-	default:
-		usdt = bin->nusdt > 0;
-		if (!usdt && !bin->nuprobe) {
-			snprintf(whybuf, sizeof(whybuf), "no usable audit probe point in %s", name);
-			*why = whybuf;
-			return -ENOTSUP;
-		}
+	err = pybin_route(bin, a->probe, name, &rd);
+	if (err) {
+		snprintf(res->why, sizeof(res->why), "%s", rd.why);
+		*why = res->why;
+		return err;
 	}
+	usdt = rd.usdt;
 	pts = usdt ? bin->usdt : bin->uprobe;
 	npts = usdt ? bin->nusdt : bin->nuprobe;
 
 	res->bin = bin;
-	res->route = usdt ? "usdt" : "uprobe";
-	res->complete = usdt ? 1 : bin->uprobe_complete;
-	res->gap = res->complete ? NULL : bin->uprobe_gap;
+	res->route = rd.route;
+	res->complete = rd.complete;
+	res->gap = rd.gap;
 
 	/* one link set per (binary, pid); pid -1 covers every process */
 	for (i = 0; i < a->nsets; i++) {
@@ -398,10 +366,8 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 			return 0;
 		}
 	}
-	p = realloc(a->sets, (a->nsets + 1) * sizeof(*a->sets));
-	if (!p)
+	if (VEC_RESERVE(a->sets, a->nsets, a->cap_sets, 16))
 		return -ENOMEM;
-	a->sets = p;
 	set = &a->sets[a->nsets];
 	memset(set, 0, sizeof(*set));
 	set->bin = bi;

@@ -11,7 +11,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cli.h"
-#include "output.h"
+
+/* What the tracer knows about the probe that produced an event. */
+struct probe_info {
+	const char *route;	/* "usdt" or "uprobe" */
+	const char *python;	/* "3.11.2" */
+	const char *binary;	/* path of the probed ELF as the tracer opened it */
+	int complete;		/* 1 if the route sees every event of that process */
+	uint64_t ino;		/* the binary's inode (an event's executable, if the same file) */
+};
 
 struct pyaudit_bpf;
 struct attacher;
@@ -32,6 +40,7 @@ struct attach_result {
 	const char *gap;	/* if not complete: what is not seen */
 	int nlinks;
 	uint64_t since_ns;	/* CLOCK_MONOTONIC when these probes went in (now, or before) */
+	char why[256];		/* the -ENOTSUP message (*why points here) */
 };
 
 struct attacher *attacher__new(const struct attach_opts *opts);
@@ -42,7 +51,7 @@ void attacher__free(struct attacher *a); /* NULL is fine; detaches everything */
  * /proc/PID/root or /proc/PID/map_files) and attaches the chosen route for pid
  * (-1: every process that maps it).  Returns 0; -ENOENT if the file holds no
  * CPython; -ENOTSUP if the requested route is not available in it (message in
- * *why); other -errno from ELF reading or attaching.
+ * *why, which points into res); other -errno from ELF reading or attaching.
  */
 int attacher__add(struct attacher *a, const char *path, pid_t pid, struct attach_result *res,
 		  const char **why);

@@ -37,6 +37,7 @@
 #include "pyaudit.skel.h"
 #include "pyruntime.h"
 #include "target.h"
+#include "vec.h"
 
 #define MAX_FILES 512
 #define MMAP_RETRIES 200 /* x 5 ms: how long a new mapping may take to show in /proc */
@@ -600,15 +601,8 @@ static void queue_mmap(struct discovery *d, const struct pa_exec_rec *r)
 		settle_file(d, dev, r->ino);
 		return;
 	}
-	if (d->npend == d->cap_pend) {
-		int cap = d->cap_pend ? d->cap_pend * 2 : 64;
-		void *p = realloc(d->pend, cap * sizeof(*d->pend));
-
-		if (!p)
-			return;
-		d->pend = p;
-		d->cap_pend = cap;
-	}
+	if (VEC_RESERVE(d->pend, d->npend, d->cap_pend, 64))
+		return;
 	d->pend[d->npend].pid = r->pid;
 	d->pend[d->npend].dev = dev;
 	d->pend[d->npend].kdev = r->dev;

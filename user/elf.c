@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "vec.h"
 
 #ifndef SHT_RELR
 #define SHT_RELR 19
@@ -982,15 +983,8 @@ static int reloc_push(struct elf_file *ef, size_t *cap, struct elf_reloc r)
 {
 	if (ef->nrelocs >= ef->size / 8 + 4096 || elf_file__charge(ef, 1))
 		return -E2BIG;
-	if (ef->nrelocs == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-		void *p = realloc(ef->relocs, ncap * sizeof(*ef->relocs));
-
-		if (!p)
-			return -ENOMEM;
-		ef->relocs = p;
-		*cap = ncap;
-	}
+	if (VEC_RESERVE(ef->relocs, ef->nrelocs, *cap, 1024))
+		return -ENOMEM;
 	ef->relocs[ef->nrelocs++] = r;
 	return 0;
 }
@@ -1194,16 +1188,9 @@ int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes
 				if (u.sema)
 					u.sema += base_addr - u.base;
 			}
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				void *p = realloc(arr, ncap * sizeof(*arr));
-
-				if (!p) {
-					free(arr);
-					return -ENOMEM;
-				}
-				arr = p;
-				cap = ncap;
+			if (VEC_RESERVE(arr, n, cap, 16)) {
+				free(arr);
+				return -ENOMEM;
 			}
 			arr[n++] = u;
 		}

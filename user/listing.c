@@ -18,29 +18,10 @@
 #include "listing.h"
 #include "log.h"
 #include "pyruntime.h"
+#include "route.h"
 #include "target.h"
 
 #define MAX_FILES 512
-
-static void route_of(const struct config *cfg, const struct pybin *b, const char **route,
-		     const char **coverage)
-{
-	int usdt = cfg->probe == PROBE_USDT || (cfg->probe == PROBE_AUTO && b->nusdt);
-
-	if (usdt && !b->nusdt) {
-		*route = "-";
-		*coverage = "no usdt marker";
-	} else if (usdt) {
-		*route = "usdt";
-		*coverage = "complete";
-	} else if (!b->nuprobe) {
-		*route = "-";
-		*coverage = "no probe point";
-	} else {
-		*route = "uprobe";
-		*coverage = b->uprobe_complete ? "complete" : "partial";
-	}
-}
 
 /* The functions holding the audit gate other than the two every build has. */
 static void gate_line_fn(const struct pybin *b, const char *role, const char *label)
@@ -69,9 +50,12 @@ static void gates_line(const struct pybin *b)
 static void row(const struct config *cfg, const char *pid, const char *comm,
 		const struct pybin *b, const char *name)
 {
+	struct route_decision rd;
 	const char *route, *coverage;
 
-	route_of(cfg, b, &route, &coverage);
+	pybin_route(b, cfg->probe, name, &rd);
+	route = rd.route;
+	coverage = rd.coverage;
 	printf("%-8s %-16s %-8s %-7s %-9s %-40s ", pid, comm,
 	       b->version[0] ? b->version : "?", route, coverage, b->build);
 	escape_text(stdout, name, strlen(name), 0);

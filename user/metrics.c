@@ -26,6 +26,7 @@
 #include "escape.h"
 #include "log.h"
 #include "metrics.h"
+#include "vec.h"
 #include "pyaudit.h"
 
 #define MAX_CONNS	16
@@ -145,17 +146,10 @@ static void series_add(struct series_set *set, char *labels, uint64_t value)
 		set->err = -ENOMEM;
 		return;
 	}
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct series *p = realloc(set->s, cap * sizeof(*p));
-
-		if (!p) {
-			free(labels);
-			set->err = -ENOMEM;
-			return;
-		}
-		set->s = p;
-		set->cap = cap;
+	if (VEC_RESERVE(set->s, set->n, set->cap, 64)) {
+		free(labels);
+		set->err = -ENOMEM;
+		return;
 	}
 	set->s[set->n].labels = labels;
 	set->s[set->n].value = value;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "attach.h"
 #include "events.h"
 #include "jsonw.h"
 #include "output.h"

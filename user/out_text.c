@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * out_text.c - the output object (output.h) and its text renderer: one line
- * per event, arguments shown as Python's repr() would show them, every string
- * escaped losslessly through escape.h.  With opts->json the same object hands
- * each event to out_json.c instead; the choice is made once, in output__new().
+ * out_text.c - the text renderer behind output.c: one line per event,
+ * arguments shown as Python's repr() would show them, every string escaped
+ * losslessly through escape.h.
  *
- * Big ints are converted here too (pylong_to_decimal(), also used by the JSON
- * renderer), and floats are formatted by jsonw_format_double(), so that text
- * and JSON print the same digits.
+ * Big ints go through pylong_to_decimal() and times through values.c, and
+ * floats are formatted by jsonw_format_double(), so that text and JSON print
+ * the same digits.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,188 +19,28 @@
 #include "jsonw.h"
 #include "output.h"
 
-struct output {
+struct text_out {
 	struct output_opts opts;
-	struct json_out *json; /* JSON Lines instead of text */
 	int64_t hms_sec;       /* the second hms[] was formatted for */
 	struct rfc3339_cache rfc3339; /* --time-format rfc3339 */
 	char hms[16];	       /* "HH:MM:SS" of hms_sec, local time */
 };
 
-struct output *output__new(const struct output_opts *opts)
+struct text_out *text_out__new(const struct output_opts *opts)
 {
-	struct output *o;
+	struct text_out *o = calloc(1, sizeof(*o));
 
-	if (!opts || !opts->f) {
-		errno = EINVAL;
-		return NULL;
-	}
-	o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
 	o->opts = *opts;
 	o->hms_sec = INT64_MIN;
 	o->rfc3339.sec = INT64_MIN;
-	if (opts->json) {
-		o->json = json_out__new(opts);
-		if (!o->json) {
-			free(o);
-			return NULL;
-		}
-	}
 	return o;
 }
 
-void output__free(struct output *o)
+void text_out__free(struct text_out *o)
 {
-	if (!o)
-		return;
-	json_out__free(o->json);
 	free(o);
-}
-
-int output__flush(struct output *o)
-{
-	if (fflush(o->opts.f) || ferror(o->opts.f))
-		return -(errno ? errno : EIO);
-	return 0;
-}
-
-size_t pylong_to_decimal(const uint32_t *digits, unsigned ndigits, int neg, char *buf,
-			 size_t size)
-{
-	uint32_t tmp[PYLONG_MAX_DIGITS];
-	size_t n = 0, i, j;
-
-	if (!size)
-		return 0;
-	if (ndigits > PYLONG_MAX_DIGITS)
-		goto fail;
-	while (ndigits && !digits[ndigits - 1])
-		ndigits--;
-	if (!ndigits) {
-		if (size < 2)
-			goto fail;
-		memcpy(buf, "0", 2);
-		return 1;
-	}
-	memcpy(tmp, digits, ndigits * sizeof(*tmp));
-	/*
-	 * Repeated division by 10^9, most significant digit first; the decimal
-	 * digits come out least significant first and are reversed at the end.
-	 * rem < 10^9 and a digit < 2^32 keep rem * 2^30 + digit below 2^64, so
-	 * even unnormalised digits give the right value.
-	 */
-	while (ndigits) {
-		uint64_t rem = 0;
-		int k;
-
-		for (i = ndigits; i-- > 0;) {
-			uint64_t cur = (rem << 30) + tmp[i];
-
-			tmp[i] = cur / 1000000000u;
-			rem = cur % 1000000000u;
-		}
-		while (ndigits && !tmp[ndigits - 1])
-			ndigits--;
-		for (k = 0; k < 9 && (ndigits || rem); k++) {
-			if (n + 1 >= size)
-				goto fail;
-			buf[n++] = '0' + rem % 10;
-			rem /= 10;
-		}
-	}
-	if (neg) {
-		if (n + 1 >= size)
-			goto fail;
-		buf[n++] = '-';
-	}
-	for (i = 0, j = n - 1; i < j; i++, j--) {
-		char c = buf[i];
-
-		buf[i] = buf[j];
-		buf[j] = c;
-	}
-	buf[n] = '\0';
-	return n;
-fail:
-	buf[0] = '\0';
-	return 0;
-}
-
-size_t format_rfc3339(int64_t ns, char *buf, size_t size)
-{
-	int64_t sub = ns % 1000000000, sec;
-	struct tm tm;
-	time_t t;
-	long off;
-	size_t n;
-
-	if (sub < 0)
-		sub += 1000000000;
-	sec = (ns - sub) / 1000000000;
-	t = sec;
-	if (!size)
-		return 0;
-	buf[0] = '\0';
-	if (!localtime_r(&t, &tm))
-		return 0;
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!n)
-		return 0;
-	off = tm.tm_gmtoff / 60;
-	n += snprintf(buf + n, size - n, ".%06d%c%02ld:%02ld", (int)(sub / 1000), off < 0 ? '-' : '+',
-		      labs(off) / 60, labs(off) % 60);
-	return n < size ? n : 0;
-}
-
-const char *format_rfc3339_cached(struct rfc3339_cache *c, int64_t ns)
-{
-	int64_t sub = ns % 1000000000, sec, us;
-	char *dot;
-	int i;
-
-	if (sub < 0)
-		sub += 1000000000;
-	sec = (ns - sub) / 1000000000;
-	if (sec != c->sec || !c->dot) {
-		c->sec = sec;
-		c->dot = 0;
-		if (!format_rfc3339(sec * 1000000000, c->buf, sizeof(c->buf)))
-			return "?";
-		dot = strchr(c->buf, '.');
-		if (!dot)
-			return "?";
-		c->dot = dot - c->buf;
-	}
-	us = sub / 1000;
-	for (i = 6; i > 0; i--, us /= 10)
-		c->buf[c->dot + i] = '0' + us % 10;
-	return c->buf;
-}
-
-size_t format_epoch(int64_t ns, char *buf, size_t size)
-{
-	uint64_t u = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns, us = u % 1000000000 / 1000;
-	char tmp[32];
-	int n = sizeof(tmp) - 1, i;
-
-	tmp[n] = '\0';
-	for (i = 0; i < 6; i++, us /= 10)
-		tmp[--n] = '0' + us % 10;
-	tmp[--n] = '.';
-	u /= 1000000000;
-	do {
-		tmp[--n] = '0' + u % 10;
-		u /= 10;
-	} while (u);
-	if (ns < 0)
-		tmp[--n] = '-';
-	if ((size_t)(sizeof(tmp) - n) <= size) {
-		memcpy(buf, tmp + n, sizeof(tmp) - n); /* with its NUL */
-		return sizeof(tmp) - 1 - n;
-	}
-	return snprintf(buf, size, "%s", tmp + n);
 }
 
 static void text_value(FILE *f, const struct pa_value *v);
@@ -343,7 +182,7 @@ static void text_name(FILE *f, const struct pa_value *name)
 		escape_text(f, name->data, name->len, 0);
 }
 
-static void text_time(struct output *o, const struct audit_event *ev)
+static void text_time(struct text_out *o, const struct audit_event *ev)
 {
 	int64_t ns = output_wall_ns(&o->opts, ev), sec;
 	int64_t sub = ns % 1000000000;
@@ -396,7 +235,7 @@ static void text_context(FILE *f, const struct audit_event *ev)
 	}
 }
 
-static void text_event(struct output *o, const struct audit_event *ev)
+int text_out__event(struct text_out *o, const struct audit_event *ev)
 {
 	FILE *f = o->opts.f;
 	const struct event_info *info = NULL;
@@ -444,20 +283,5 @@ static void text_event(struct output *o, const struct audit_event *ev)
 			    strlen(ev->site[i].function ? ev->site[i].function : "?"), 0);
 	}
 	putc_unlocked('\n', f);
-}
-
-int output__event(struct output *o, const struct audit_event *ev)
-{
-	errno = 0;
-	if (o->json) {
-		int err = json_out__event(o->json, ev);
-
-		if (err)
-			return err;
-	} else {
-		text_event(o, ev);
-	}
-	if (ferror(o->opts.f))
-		return -(errno ? errno : EIO);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include "elf.h"
 #include "gates.h"
 #include "pyruntime.h"
+#include "vec.h"
 
 #define MINOR(hex) (((hex) >> 16) & 0xff)
 #define MAJOR(hex) ((hex) >> 24)
@@ -1001,16 +1002,9 @@ static int find_sys_audit_meth(struct elf_file *ef, uint64_t *meth)
 		for (p = d; (p = memmem(p, s.size - (p - d), "audit", 6)); p += 6) {
 			if (elf_file__charge(ef, 1))
 				break;
-			if (nnames == cap) {
-				size_t ncap = cap ? cap * 2 : 64;
-				void *q = realloc(names, ncap * sizeof(*names));
-
-				if (!q) {
-					free(names);
-					return -ENOMEM;
-				}
-				names = q;
-				cap = ncap;
+			if (VEC_RESERVE(names, nnames, cap, 64)) {
+				free(names);
+				return -ENOMEM;
 			}
 			names[nnames++] = s.addr + (p - d);
 		}

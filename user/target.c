@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include "log.h"
 #include "target.h"
+#include "vec.h"
 
 int target_exec_files(pid_t pid, struct proc_file *out, int max)
 {
@@ -178,17 +179,10 @@ int target_all_pids(pid_t **pids)
 
 		if (*end || pid <= 0)
 			continue;
-		if (n == cap) {
-			void *p;
-
-			cap = cap ? cap * 2 : 256;
-			p = realloc(v, cap * sizeof(*v));
-			if (!p) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = p;
+		if (VEC_RESERVE(v, n, cap, 256)) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
 		}
 		v[n++] = pid;
 	}

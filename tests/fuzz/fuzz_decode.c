@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "attach.h"
 #include "output.h"
 #include "unit.h"
 

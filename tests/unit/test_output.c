@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "decode.h"
+#include "attach.h"
 #include "output.h"
 #include "unit.h"
 
