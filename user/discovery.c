@@ -144,6 +144,16 @@ static int any_followed(struct discovery *d)
  * A process that is not (or not fully) traced: said on stderr, -v or not,
  * and counted for the summary at exit.
  */
+/* The status line of a process whose Python was just probed: version, route, coverage. */
+static void say_probed(pid_t pid, const char *comm, const struct attach_result *res,
+		       pid_t attach_pid)
+{
+	pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
+		res->bin->version[0] ? res->bin->version : "(version unknown)", res->route,
+		res->complete ? "complete" : "partial: ", res->complete ? "" : res->gap,
+		attach_pid == -1 ? " [every process]" : "");
+}
+
 static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
@@ -278,11 +288,7 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				continue;
 			}
 			target_comm(pid, comm, sizeof(comm));
-			pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", pid, comm,
-				res.bin->version[0] ? res.bin->version : "(version unknown)",
-				res.route, res.complete ? "complete" : "partial: ",
-				res.complete ? "" : res.gap,
-				attach_pid == -1 ? " [every process]" : "");
+			say_probed(pid, comm, &res, attach_pid);
 			if (late_since_ns)
 				untraced(d, pid, "%s was first mapped %.1f ms before it could be "
 					 "probed: events of that process in between may be missing",
@@ -939,11 +945,7 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 			if (!res.already) {
 				d->nattached++;
 				d->nheld_probed++;
-				pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", e->pid, comm,
-					res.bin->version[0] ? res.bin->version : "(version unknown)",
-					res.route, res.complete ? "complete" : "partial: ",
-					res.complete ? "" : res.gap,
-					attach_pid == -1 ? " [every process]" : "");
+				say_probed(e->pid, comm, &res, attach_pid);
 			}
 		}
 	}
@@ -991,11 +993,7 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 			if (!res.already) {
 				d->nattached++;
 				d->nheld_probed++;
-				pa_info("PID %d (%s): CPython %s, route %s, coverage %s%s%s", e->pid, comm,
-					res.bin->version[0] ? res.bin->version : "(version unknown)",
-					res.route, res.complete ? "complete" : "partial: ",
-					res.complete ? "" : res.gap,
-					attach_pid == -1 ? " [every process]" : "");
+				say_probed(e->pid, comm, &res, attach_pid);
 			}
 		} else if (err == -ENOENT || err == -ENOEXEC) {
 			attacher__mark_other_fd(d->att, e->fd);
