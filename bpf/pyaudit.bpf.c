@@ -768,17 +768,28 @@ count:
  * reader polls the ring every 50 ms anyway, so it is woken only when unread
  * data passes cfg_wakeup_bytes (a quarter of the ring): looked at once every
  * WAKEUP_CHECK records of a CPU, so that the check itself costs next to nothing.
+ * And only if it sleeps: the reader sets reader_asleep before it waits and
+ * clears it when it wakes, and the first record that wakes it clears it too.
+ * A reader that is reading, or that the scheduler has not run yet, empties
+ * the ring before it sleeps again; waking it once more would be paid for in
+ * vain (in a flat-out loop, ~100 ns an event).  Should a record see the flag
+ * just before the reader sets it, the next check, WAKEUP_CHECK records on,
+ * wakes it.
  */
 #define WAKEUP_CHECK 64
+
+__u32 reader_asleep;
 
 static __always_inline __u64 wakeup_flags(struct scratch *s)
 {
 	if (++s->since_wakeup < WAKEUP_CHECK)
 		return BPF_RB_NO_WAKEUP;
 	s->since_wakeup = 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > cfg_wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+	if (!*(volatile __u32 *)&reader_asleep ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= cfg_wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	*(volatile __u32 *)&reader_asleep = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline int rec_submit(struct scratch *s, __u32 len, __u64 token)
@@ -959,7 +970,6 @@ struct sitebuf {
 	__u32 trunc;
 	__u32 commit;	/* frames whose code put_infos() described: cached once the record is sent */
 	__u32 need;	/* frames whose code this CPU has not described yet (put_frames()) */
-	__u32 flo, fhi, chi, _pad2; /* put_frames(): the spans read of a frame and a code object */
 	struct ccache_ent cc[CCACHE];
 	struct tscache_ent tc[TSCACHE];
 };
@@ -1008,8 +1018,6 @@ static __always_inline int rd_span(__u64 *blk, __u64 obj, __u32 lo, __u32 hi, __
 	return bpf_probe_read_user((__u8 *)blk + o, n, (const void *)(obj + o));
 }
 
-#define MIN2(a, b) ((a) < (b) ? (a) : (b))
-#define MAX2(a, b) ((a) > (b) ? (a) : (b))
 
 /*
  * The thread state at ts is this thread's if its thread id says so: reads its
@@ -1025,8 +1033,7 @@ static __always_inline int ts_is_mine(struct sitebuf *sb, __u64 ts, const struct
 	if (ts && walk)
 		err = rd(sb->ts, TS_BLK, ts + 8);
 	else if (ts)
-		err = rd_span(sb->ts, ts + 8, MIN2(L->ts_frame, L->ts_tid) - 8,
-			      MAX2(L->ts_frame, L->ts_tid), TS_BLK);
+		err = rd_span(sb->ts, ts + 8, L->ts_lo, L->ts_hi, TS_BLK);
 	if (!ts || err) {
 		__builtin_memset(sb->ts, 0, 8); /* no next either */
 		return 0;
@@ -1087,7 +1094,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 	struct sitebuf *sb;
 	struct ccache_ent *ce;
 	__u64 frame, want;
-	__u32 zero = 0, i, n = 0, frames_off, cbase, flo, fhi, chi;	/* spans: kept in sb */
+	__u32 zero = 0, i, n = 0, frames_off, cbase;
 
 	if (!s || off >= PA_REC_MAX || !(L->flags & PA_LAYOUT_SITE))
 		return off;
@@ -1113,32 +1120,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 	frame = bw(sb->ts, L->ts_frame - 8, TS_BLK);
 	if ((L->flags & PA_LAYOUT_CFRAME) && frame && rd(&frame, 8, frame + L->cf_current))
 		return off;
-	cbase = L->co_firstlineno & ~7u;
-	/* the spans of a frame and of a code object that the fields below lie in */
-	flo = MIN2(MIN2(L->fr_code, L->fr_back), L->fr_instr);
-	fhi = MAX2(MAX2(L->fr_code, L->fr_back), L->fr_instr) + 8;
-	if (L->fr_owner) {
-		flo = MIN2(flo, L->fr_owner);
-		fhi = MAX2(fhi, L->fr_owner + 1);
-	}
-	if (!(L->flags & PA_LAYOUT_IFRAME)) {
-		if (L->fr_lineno) {
-			flo = MIN2(flo, L->fr_lineno);
-			fhi = MAX2(fhi, L->fr_lineno + 4);
-		}
-		if (L->fr_trace) {
-			flo = MIN2(flo, L->fr_trace);
-			fhi = MAX2(fhi, L->fr_trace + 8);
-		}
-	}
-	chi = MAX2(MAX2(L->co_filename, L->co_name), L->co_linetable) + 8;
-	chi = MAX2(chi, L->co_firstlineno + 4);
-	if (L->co_firsttraceable)
-		chi = MAX2(chi, L->co_firsttraceable + 4);
-	/* in the CPU's buffer, not on the stack (512 bytes for the whole call chain) */
-	sb->flo = flo;
-	sb->fhi = fhi;
-	sb->chi = chi - cbase;
+	cbase = L->co_lo;
 	for (i = 0; i < SITE_WALK && frame && n < cfg_site && n < PA_MAX_FRAMES; i++) {
 		struct pa_frame *f;
 		__u64 code, back, instr, start;
@@ -1147,7 +1129,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 
 		/* the layout's fields are loaded where used, not kept on the 512-byte stack */
 		asm volatile("" : "+r"(L));
-		if (rd_span(sb->fr, frame, sb->flo, sb->fhi, FR_BLK))
+		if (rd_span(sb->fr, frame, L->fr_lo, L->fr_hi, FR_BLK))
 			break;
 		code = bw(sb->fr, L->fr_code, FR_BLK) & ~(__u64)L->fr_exec_mask;
 		back = bw(sb->fr, L->fr_back, FR_BLK);
@@ -1158,7 +1140,7 @@ __noinline int put_frames(struct scratch *s, __u32 off, __u64 rt, __u32 lidx, __
 				continue;
 			}
 		}
-		if (!code || rd_span(sb->co, code + cbase, 0, sb->chi, CO_BLK))
+		if (!code || rd_span(sb->co, code + cbase, 0, L->co_hi, CO_BLK))
 			break;
 		if (L->flags & PA_LAYOUT_IFRAME) {
 			instr = bw(sb->fr, L->fr_instr, FR_BLK);

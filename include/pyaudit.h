@@ -175,6 +175,13 @@ struct pa_layout {
 	__u32 co_linetable;	/* co_lnotab (3.8, 3.9) / co_linetable */
 	__u32 co_firsttraceable; /* _co_firsttraceable (3.11+), 0: none */
 	__u32 co_code;		/* co_code_adaptive: the bytecode inside the code object (3.11+) */
+	/*
+	 * The byte spans [lo, hi) the fields above lie in, read as one block
+	 * each: of a thread state from offset 8 (thread id and frame), of a
+	 * frame, and of a code object from co_lo.  Derived from the fields
+	 * when the layout is installed (attach.c), not per event.
+	 */
+	__u16 ts_lo, ts_hi, fr_lo, fr_hi, co_lo, co_hi;
 };
 
 /* Python type flags (stable 3.8 - 3.15). */
@@ -437,7 +444,7 @@ PA_ASSERT_SIZE(pa_frame, 24);
 PA_ASSERT_OFF(pa_frame, lasti, 16);
 PA_ASSERT_OFF(pa_frame, flags, 20);
 PA_ASSERT_SIZE(pa_probe_cfg, 24);
-PA_ASSERT_SIZE(pa_layout, 44 * 4);
+PA_ASSERT_SIZE(pa_layout, 44 * 4 + 6 * 2);
 PA_ASSERT_SIZE(pa_count_key, 32);
 PA_ASSERT_OFF(pa_count_key, pid, 8);
 PA_ASSERT_OFF(pa_count_key, uid, 12);

@@ -171,17 +171,62 @@ void attacher__mark_other_fd(struct attacher *a, int fd)
 			a->others[i].ctime = ctime_ns(&st);
 }
 
-/* Layout slot shared by every binary with the same layout. */
-static int layout_slot(struct attacher *a, const struct pa_layout *l)
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+
+/*
+ * The blocks the call site reads (struct pa_layout's spans): a thread
+ * state's frame pointer and thread id, a frame's code, back, instruction,
+ * owner (and f_lineno, f_trace for PyFrameObject), a code object's names,
+ * line table, first line and first traceable instruction.  The probe still
+ * bounds every read by its buffer: a span here only narrows it.
+ */
+static void layout_spans(struct pa_layout *l)
 {
+	unsigned lo, hi;
+
+	l->ts_lo = MIN2(l->ts_frame, l->ts_tid) - 8;
+	l->ts_hi = MAX2(l->ts_frame, l->ts_tid);
+	lo = MIN2(MIN2(l->fr_code, l->fr_back), l->fr_instr);
+	hi = MAX2(MAX2(l->fr_code, l->fr_back), l->fr_instr) + 8;
+	if (l->fr_owner) {
+		lo = MIN2(lo, l->fr_owner);
+		hi = MAX2(hi, l->fr_owner + 1);
+	}
+	if (!(l->flags & PA_LAYOUT_IFRAME)) {
+		if (l->fr_lineno) {
+			lo = MIN2(lo, l->fr_lineno);
+			hi = MAX2(hi, l->fr_lineno + 4);
+		}
+		if (l->fr_trace) {
+			lo = MIN2(lo, l->fr_trace);
+			hi = MAX2(hi, l->fr_trace + 8);
+		}
+	}
+	l->fr_lo = lo;
+	l->fr_hi = hi;
+	l->co_lo = l->co_firstlineno & ~7u;
+	hi = MAX2(MAX2(l->co_filename, l->co_name), l->co_linetable) + 8;
+	hi = MAX2(hi, l->co_firstlineno + 4);
+	if (l->co_firsttraceable)
+		hi = MAX2(hi, l->co_firsttraceable + 4);
+	l->co_hi = hi - l->co_lo;
+}
+
+/* Layout slot shared by every binary with the same layout. */
+static int layout_slot(struct attacher *a, const struct pa_layout *layout)
+{
+	struct pa_layout l = *layout;
 	int i;
 
+	if (l.flags & PA_LAYOUT_SITE)
+		layout_spans(&l);
 	for (i = 0; i < a->nlayouts; i++)
-		if (!memcmp(&a->skel->bss->layouts[i], l, sizeof(*l)))
+		if (!memcmp(&a->skel->bss->layouts[i], &l, sizeof(l)))
 			return i;
 	if (a->nlayouts >= PA_MAX_LAYOUTS)
 		return -1;
-	a->skel->bss->layouts[a->nlayouts] = *l;
+	a->skel->bss->layouts[a->nlayouts] = l;
 	return a->nlayouts++;
 }
 

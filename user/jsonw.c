@@ -15,13 +15,52 @@
 #include "escape.h"
 #include "jsonw.h"
 
+/*
+ * A line is built in buf and handed to stdio whole at its end (one fwrite
+ * instead of one call per key, comma and string run: most of the reader's
+ * time went there).  A line longer than buf goes out in pieces.
+ */
+#define JSONW_BUF 65536
+
 struct jsonw {
 	FILE *f;
+	size_t len;	  /* bytes in buf */
 	unsigned depth;	  /* containers open and written */
 	unsigned dropped; /* containers open beyond JSONW_MAX_DEPTH (not written) */
 	bool after_key;	  /* the next value follows "key": */
 	bool first[JSONW_MAX_DEPTH + 1];
+	char buf[JSONW_BUF];
 };
+
+static void spill(struct jsonw *w)
+{
+	if (w->len)
+		fwrite_unlocked(w->buf, 1, w->len, w->f);
+	w->len = 0;
+}
+
+static inline void emit(struct jsonw *w, const void *p, size_t n)
+{
+	if (n > JSONW_BUF - w->len) {
+		spill(w);
+		if (n > JSONW_BUF) {
+			fwrite_unlocked(p, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static inline void emit_c(struct jsonw *w, char c)
+{
+	if (w->len == JSONW_BUF)
+		spill(w);
+	w->buf[w->len++] = c;
+}
+
+/* A string literal: its length is known where it is written. */
+#define EMIT_LIT(w, lit) emit(w, lit, sizeof(lit) - 1)
 
 static const char hex[] = "0123456789abcdef";
 
@@ -42,6 +81,8 @@ struct jsonw *jsonw__new(FILE *f)
 
 void jsonw__free(struct jsonw *w)
 {
+	if (w)
+		spill(w);
 	free(w);
 }
 
@@ -56,7 +97,7 @@ static bool begin_value(struct jsonw *w)
 	}
 	if (w->depth > 0) {
 		if (!w->first[w->depth])
-			fputs_unlocked(", ", w->f);
+			EMIT_LIT(w, ", ");
 		w->first[w->depth] = false;
 	}
 	return true;
@@ -71,11 +112,11 @@ static void start(struct jsonw *w, char open)
 	begin_value(w);
 	if (w->depth >= JSONW_MAX_DEPTH) {
 		/* too deep: keep the slot filled so the output stays valid */
-		fputs_unlocked("null", w->f);
+		EMIT_LIT(w, "null");
 		w->dropped = 1;
 		return;
 	}
-	putc_unlocked(open, w->f);
+	emit_c(w, open);
 	w->depth++;
 	w->first[w->depth] = true;
 }
@@ -89,7 +130,7 @@ static void end(struct jsonw *w, char close)
 	if (!w->depth)
 		return; /* unbalanced: writing it would make invalid JSON */
 	w->after_key = false;
-	putc_unlocked(close, w->f);
+	emit_c(w, close);
 	w->depth--;
 }
 
@@ -113,14 +154,12 @@ void jsonw_end_array(struct jsonw *w)
 	end(w, ']');
 }
 
-static void put_u4(FILE *f, uint32_t v)
+static void put_u4(struct jsonw *w, uint32_t v)
 {
-	putc_unlocked('\\', f);
-	putc_unlocked('u', f);
-	putc_unlocked(hex[v >> 12 & 0xf], f);
-	putc_unlocked(hex[v >> 8 & 0xf], f);
-	putc_unlocked(hex[v >> 4 & 0xf], f);
-	putc_unlocked(hex[v & 0xf], f);
+	char u[6] = { '\\', 'u', hex[v >> 12 & 0xf], hex[v >> 8 & 0xf], hex[v >> 4 & 0xf],
+		      hex[v & 0xf] };
+
+	emit(w, u, sizeof(u));
 }
 
 static inline bool plain(unsigned char c)
@@ -128,15 +167,15 @@ static inline bool plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-static void put_ascii(FILE *f, unsigned char c)
+static void put_ascii(struct jsonw *w, unsigned char c)
 {
 	if (c == '"' || c == '\\') {
-		putc_unlocked('\\', f);
-		putc_unlocked(c, f);
+		emit_c(w, '\\');
+		emit_c(w, c);
 	} else if (c < 0x20 || c == 0x7f) {
-		put_u4(f, c);
+		put_u4(w, c);
 	} else {
-		putc_unlocked(c, f);
+		emit_c(w, c);
 	}
 }
 
@@ -148,28 +187,28 @@ static inline bool unfit(uint32_t cp, bool bad)
 }
 
 /* A code point >= 0x80 that is a Unicode scalar value and not a noncharacter. */
-static void put_cp(FILE *f, uint32_t cp)
+static void put_cp(struct jsonw *w, uint32_t cp)
 {
 	unsigned char u[4];
 
 	if (cp <= 0x9f || ucs_is_format(cp)) {
 		if (cp > 0xffff) { /* a valid surrogate pair, as JSON writes it */
-			put_u4(f, 0xd800 + ((cp - 0x10000) >> 10));
-			put_u4(f, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+			put_u4(w, 0xd800 + ((cp - 0x10000) >> 10));
+			put_u4(w, 0xdc00 + ((cp - 0x10000) & 0x3ff));
 		} else {
-			put_u4(f, cp);
+			put_u4(w, cp);
 		}
 	} else {
-		fwrite_unlocked(u, 1, utf8_encode(cp, u), f);
+		emit(w, u, utf8_encode(cp, u));
 	}
 }
 
 /* The quoted string: width 0 is UTF-8, 1/2/4 code units (ucs_next()). */
-static void put_units(FILE *f, const unsigned char *s, size_t len, unsigned width)
+static void put_units(struct jsonw *w, const unsigned char *s, size_t len, unsigned width)
 {
 	size_t i = 0;
 
-	putc_unlocked('"', f);
+	emit_c(w, '"');
 	while (i < len) {
 		uint32_t cp;
 		bool bad;
@@ -180,40 +219,40 @@ static void put_units(FILE *f, const unsigned char *s, size_t len, unsigned widt
 			while (run < len && plain(s[run]))
 				run++;
 			if (run > i) {
-				fwrite_unlocked(s + i, 1, run - i, f);
+				emit(w, s + i, run - i);
 				i = run;
 				continue;
 			}
 		}
 		i += ucs_next(s, len, i, width, &cp, &bad);
 		if (unfit(cp, bad))
-			put_u4(f, 0xfffd); /* U+FFFD, as an escape: ASCII stays ASCII */
+			put_u4(w, 0xfffd); /* U+FFFD, as an escape: ASCII stays ASCII */
 		else if (cp < 0x80)
-			put_ascii(f, cp);
+			put_ascii(w, cp);
 		else
-			put_cp(f, cp);
+			put_cp(w, cp);
 	}
-	putc_unlocked('"', f);
+	emit_c(w, '"');
 }
 
-static void put_bytes(FILE *f, const unsigned char *s, size_t len)
+static void put_bytes(struct jsonw *w, const unsigned char *s, size_t len)
 {
-	put_units(f, s, len, 0);
+	put_units(w, s, len, 0);
 }
 
-void jsonw_key(struct jsonw *w, const char *key)
+void jsonw_keyn(struct jsonw *w, const char *key, size_t len)
 {
 	if (!begin_value(w))
 		return;
-	put_bytes(w->f, (const unsigned char *)key, strlen(key));
-	fputs_unlocked(": ", w->f);
+	put_bytes(w, (const unsigned char *)key, len);
+	EMIT_LIT(w, ": ");
 	w->after_key = true;
 }
 
 void jsonw_string(struct jsonw *w, const void *data, size_t len)
 {
 	if (begin_value(w))
-		put_bytes(w->f, data, len);
+		put_bytes(w, data, len);
 }
 
 void jsonw_cstring(struct jsonw *w, const char *s)
@@ -226,7 +265,7 @@ void jsonw_string_ucs(struct jsonw *w, const void *data, size_t len, unsigned wi
 	if (width != 2 && width != 4)
 		width = 1;
 	if (begin_value(w))
-		put_units(w->f, data, len, width);
+		put_units(w, data, len, width);
 }
 
 size_t jsonw_unfit(const void *data, size_t len, unsigned width)
@@ -275,7 +314,7 @@ void jsonw_replaced(struct jsonw *w, const void *data, size_t len, unsigned widt
 }
 
 /* Decimal digits of v, without printf's format parsing (numbers are most of a line). */
-static void put_u64(FILE *f, uint64_t v, bool neg)
+static void put_u64(struct jsonw *w, uint64_t v, bool neg)
 {
 	char buf[24];
 	int n = sizeof(buf);
@@ -286,19 +325,19 @@ static void put_u64(FILE *f, uint64_t v, bool neg)
 	} while (v);
 	if (neg)
 		buf[--n] = '-';
-	fwrite_unlocked(buf + n, 1, sizeof(buf) - n, f);
+	emit(w, buf + n, sizeof(buf) - n);
 }
 
 void jsonw_int(struct jsonw *w, int64_t v)
 {
 	if (begin_value(w))
-		put_u64(w->f, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+		put_u64(w, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void jsonw_uint(struct jsonw *w, uint64_t v)
 {
 	if (begin_value(w))
-		put_u64(w->f, v, false);
+		put_u64(w, v, false);
 }
 
 void jsonw_double(struct jsonw *w, double v)
@@ -311,30 +350,31 @@ void jsonw_double(struct jsonw *w, double v)
 		return;
 	}
 	if (begin_value(w))
-		fwrite_unlocked(buf, 1, n, w->f);
+		emit(w, buf, n);
 }
 
 void jsonw_bool(struct jsonw *w, bool v)
 {
 	if (begin_value(w))
-		fputs_unlocked(v ? "true" : "false", w->f);
+		emit(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void jsonw_null(struct jsonw *w)
 {
 	if (begin_value(w))
-		fputs_unlocked("null", w->f);
+		EMIT_LIT(w, "null");
 }
 
 void jsonw_raw(struct jsonw *w, const char *literal)
 {
 	if (begin_value(w))
-		fputs_unlocked(literal, w->f);
+		emit(w, literal, strlen(literal));
 }
 
 void jsonw_end_line(struct jsonw *w)
 {
-	putc_unlocked('\n', w->f);
+	emit_c(w, '\n');
+	spill(w);
 	w->depth = 0;
 	w->dropped = 0;
 	w->after_key = false;

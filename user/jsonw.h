@@ -41,7 +41,9 @@ void jsonw_start_object(struct jsonw *w);
 void jsonw_end_object(struct jsonw *w);
 void jsonw_start_array(struct jsonw *w);
 void jsonw_end_array(struct jsonw *w);
-void jsonw_key(struct jsonw *w, const char *key);
+/* A key of len bytes; jsonw_key() of a literal has its length counted when compiled. */
+void jsonw_keyn(struct jsonw *w, const char *key, size_t len);
+#define jsonw_key(w, key) jsonw_keyn((w), (key), __builtin_strlen(key))
 /* A string from arbitrary bytes, read as UTF-8. */
 void jsonw_string(struct jsonw *w, const void *data, size_t len);
 void jsonw_cstring(struct jsonw *w, const char *s);

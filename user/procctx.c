@@ -386,15 +386,14 @@ static bool same_view(uint32_t pid, const char *root, ssize_t rlen)
 	       a.st_dev == b.st_dev;
 }
 
-const char *procctx__exe(struct procctx *p, uint32_t pid, uint64_t start_ns, uint64_t exe_ino)
+/* procctx__exe() on a cache miss: from /proc (kept apart: its buffers are big). */
+static const char *exe_lookup(struct procctx *p, struct exe_ent *e, uint32_t pid,
+			      uint64_t start_ns, uint64_t exe_ino)
 {
-	struct exe_ent *e = &p->exe[mix(((uint64_t)pid << 32) ^ start_ns ^ exe_ino) % EXE_SLOTS];
-	char fn[64], buf[PATH_CAP], root[PATH_CAP] = "";
+	char fn[64], buf[PATH_CAP], root[PATH_CAP];
 	struct stat st;
 	ssize_t n, r;
 
-	if (e->used && e->pid == pid && e->start_ns == start_ns && e->ino == exe_ino)
-		return e->path;
 	snprintf(fn, sizeof(fn), "/proc/%u/exe", pid);
 	n = readlink(fn, buf, sizeof(buf) - 1);
 	/* the link must still be the executable the event saw (no exec since, no recycled pid) */
@@ -418,6 +417,15 @@ const char *procctx__exe(struct procctx *p, uint32_t pid, uint64_t start_ns, uin
 	e->ino = exe_ino;
 	e->used = e->path != NULL;
 	return e->path;
+}
+
+const char *procctx__exe(struct procctx *p, uint32_t pid, uint64_t start_ns, uint64_t exe_ino)
+{
+	struct exe_ent *e = &p->exe[mix(((uint64_t)pid << 32) ^ start_ns ^ exe_ino) % EXE_SLOTS];
+
+	if (e->used && e->pid == pid && e->start_ns == start_ns && e->ino == exe_ino)
+		return e->path;
+	return exe_lookup(p, e, pid, start_ns, exe_ino);
 }
 
 /* Depth-first over the cgroup2 tree, bounded in depth and in directories visited. */

@@ -622,7 +622,10 @@ int tracer__run(struct tracer *t)
 
 		if (got_signal && (t->mode != DISC_COMMAND || t->child_ended))
 			break; /* -f: a signal after the command's end does not wait for its children */
+		/* records wake us only while this says we sleep (wakeup_flags() in BPF) */
+		__atomic_store_n(&t->skel->bss->reader_asleep, 1, __ATOMIC_SEQ_CST);
 		n = epoll_wait(t->epfd, evs, 8, timeout);
+		__atomic_store_n(&t->skel->bss->reader_asleep, 0, __ATOMIC_RELAXED);
 		if (n < 0 && errno != EINTR) {
 			pa_err("epoll_wait: %s", strerror(errno));
 			break;
