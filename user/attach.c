@@ -424,6 +424,7 @@ int attacher__add_fd(struct attacher *a, int fd, const char *name, pid_t pid,
 	b->info.route = res->route;
 	snprintf(b->version, sizeof(b->version), "%s", bin->version);
 	b->info.python = b->version;
+	b->info.minor = bin->version_hex >> 24 == 3 ? (bin->version_hex >> 16) & 0xff : 0;
 	b->info.binary = bin->path;
 	b->info.ino = bin->ino;
 	b->info.complete = res->complete;

@@ -16,6 +16,7 @@
 struct probe_info {
 	const char *route;	/* "usdt" or "uprobe" */
 	const char *python;	/* "3.11.2" */
+	unsigned minor;		/* 11 (0 if unknown) */
 	const char *binary;	/* path of the probed ELF as the tracer opened it */
 	int complete;		/* 1 if the route sees every event of that process */
 	uint64_t ino;		/* the binary's inode (an event's executable, if the same file) */

@@ -13,6 +13,7 @@
  * locale: no FNM_PERIOD/FNM_PATHNAME surprises, bytes compared as bytes.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "events.h"
@@ -74,7 +75,41 @@ static unsigned count_names(const char *args)
 	return n;
 }
 
+/*
+ * event_lookup_args() is asked once per event and argument: the rows found
+ * are kept by a hash of the name (a hit costs one strcmp, not a search).
+ * The lookups all run on the tracer's one thread.
+ */
+#define ARGS_CACHE 64
+
+static const struct event_info *args_cache[ARGS_CACHE];
+
+static unsigned name_slot(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % ARGS_CACHE;
+}
+
+static const struct event_info *lookup_args(const char *name);
+
 const struct event_info *event_lookup_args(const char *name)
+{
+	const struct event_info **slot = &args_cache[name_slot(name)];
+
+	const struct event_info *e;
+
+	if (*slot && !strcmp((*slot)->name, name))
+		return *slot;
+	e = lookup_args(name);
+	if (e)
+		*slot = e;
+	return e;
+}
+
+static const struct event_info *lookup_args(const char *name)
 {
 	const struct event_info *best = NULL;
 	unsigned best_n = 0;

@@ -167,10 +167,8 @@ static void context_fill(struct tracer *t, struct audit_event *ev)
 	ev->nsite = 0;
 	if (ev->site_wanted && ev->nframes) {
 		const struct probe_info *pi = attacher__probe_info(t->att, ev->probe_id);
-		unsigned minor = 0;
+		unsigned minor = pi ? pi->minor : 0;
 
-		if (pi && pi->python && !strncmp(pi->python, "3.", 2))
-			minor = strtoul(pi->python + 2, NULL, 10);
 		if (minor >= 8 && minor <= 15)
 			site_cache__resolve(t->sites, ev, minor);
 	}
