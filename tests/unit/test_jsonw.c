@@ -449,6 +449,65 @@ static void test_random_validity(void)
 	unlink(path);
 }
 
+/*
+ * A line longer than the writer's own buffer goes out in pieces, in order;
+ * a line is in the stream once it is ended.
+ */
+static void test_long_line(void)
+{
+	static char plain[200000], esc[100000];
+	struct buf b;
+	size_t i, n, at, bad = 0;
+	char num[24];
+
+	for (i = 0; i < sizeof(plain); i++)
+		plain[i] = 'a' + i % 26;
+	for (i = 0; i < sizeof(esc); i++)
+		esc[i] = i % 3 ? '"' : '\n';
+	buf_open(&b);
+	jsonw_start_array(b.w);
+	jsonw_string(b.w, plain, sizeof(plain));
+	for (i = 0; i < 3000; i++)
+		jsonw_uint(b.w, i);
+	jsonw_string(b.w, esc, sizeof(esc));
+	jsonw_end_array(b.w);
+	jsonw_end_line(b.w);
+	fflush(b.f);
+	ASSERT_TRUE("long line: in the stream once ended", b.n > 0 && b.s[b.n - 1] == '\n');
+	jsonw_start_array(b.w);
+	jsonw_end_array(b.w);
+	jsonw_end_line(b.w);
+	buf_close(&b);
+
+	/* [ "plain" , 0 , 1 ... , "esc" ] \n [] \n, checked piece by piece */
+	at = 0;
+#define EXPECT(p, len)                                                                         \
+	do {                                                                                   \
+		if (at + (len) > b.n || memcmp(b.s + at, (p), (len)))                          \
+			bad++;                                                                 \
+		at += (len);                                                                   \
+	} while (0)
+	EXPECT("[\"", 2);
+	EXPECT(plain, sizeof(plain));
+	EXPECT("\"", 1);
+	for (i = 0; i < 3000; i++) {
+		n = snprintf(num, sizeof(num), ", %zu", i);
+		EXPECT(num, n);
+	}
+	EXPECT(", \"", 3);
+	for (i = 0; i < sizeof(esc); i++) {
+		if (i % 3)
+			EXPECT("\\\"", 2);
+		else
+			EXPECT("\\u000a", 6);
+	}
+	EXPECT("\"]\n[]\n", 6);
+#undef EXPECT
+	ASSERT_UINT("long line: every piece exact and in order", bad, 0);
+	ASSERT_UINT("long line: nothing more", b.n, at);
+	free(b.s);
+}
+
 int main(void)
 {
 	test_structure();
@@ -461,5 +520,6 @@ int main(void)
 	test_double_random();
 	test_double_writer();
 	test_random_validity();
+	test_long_line();
 	return unit_summary("test_jsonw");
 }
