@@ -20,8 +20,10 @@
 #include "unit.h"
 
 static const struct probe_info probes[] = {
-	{ "usdt", "3.11.2", "/usr/bin/python3.11", 1 },
-	{ "uprobe", "3.13.5", "/tmp/odd\n\x1b[31mpath\xff", 0 },
+	{ .route = "usdt", .python = "3.11.2", .minor = 11, .binary = "/usr/bin/python3.11",
+	  .complete = 1 },
+	{ .route = "uprobe", .python = "3.13.5", .minor = 13,
+	  .binary = "/tmp/odd\n\x1b[31mpath\xff" },
 };
 
 static const struct probe_info *probe_lookup(void *ctx, unsigned id)
