@@ -35,7 +35,7 @@
 #include "log.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "target.h"
 #include "vec.h"
 

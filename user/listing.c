@@ -17,7 +17,7 @@
 #include "escape.h"
 #include "listing.h"
 #include "log.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "route.h"
 #include "target.h"
 

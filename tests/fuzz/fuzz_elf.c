@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "elf.h"
-#include "pyruntime.h"
+#include "pybin.h"
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "elf.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "unit.h"
 
 #if defined(__has_feature)
