@@ -110,7 +110,7 @@ enum pa_reg {
 
 /*
  * Offsets into CPython objects for one interpreter build (x86-64), filled by
- * user/pyruntime.c and read by bpf/pyobj.bpf.h.  flags == 0 means "layout not
+ * user/pyversion.c and read by bpf/pyobj.bpf.h.  flags == 0 means "layout not
  * known": objects are then reported as opaque, never guessed at.
  */
 #define PA_LAYOUT_VALID	 (1u << 0)

@@ -3,7 +3,7 @@
  * agg.c - count mode (-c): turns the BPF counts and hists maps into tables.
  *
  * It owns the hash -> event name table (fed by agg__add_name(), with the -e/-x
- * verdict of each name cached), the previous snapshot of each map (per-interval
+ * verdict of each name, asked of user/names.c, cached), the previous snapshot of each map (per-interval
  * tables subtract it: the maps are never cleared, so no event falls between a
  * read and a delete), and the text and JSON layouts described in agg.h.
  *
@@ -23,9 +23,9 @@
 #include "agg.h"
 #include "output.h"
 #include "escape.h"
-#include "events.h"
 #include "jsonw.h"
 #include "log.h"
+#include "names.h"
 
 #define BAR_WIDTH     40
 #define EVENT_COL_MIN 20 /* the style guide's table: short names still line up */
@@ -44,7 +44,7 @@ struct name_ent {
 	char *text;	/* name escaped for the text table */
 	unsigned width; /* columns text takes */
 	bool known;	/* learned through agg__add_name() */
-	bool pass;	/* opts.filter verdict (true for unknown names) */
+	bool pass;	/* names__pass() of opts.filter (true for unknown names) */
 };
 
 /* One line of a count table, keyed on the --by columns only. */
@@ -238,7 +238,7 @@ int agg__add_name(struct agg *a, uint64_t hash, const char *name)
 		return -ENOMEM;
 	}
 	e->known = true;
-	e->pass = !a->opts.filter || event_filter__pass(a->opts.filter, name);
+	e->pass = !a->opts.filter || names__pass(a->opts.filter, name);
 	if (fresh && name_insert(a, e)) {
 		name_free(e);
 		return -ENOMEM;

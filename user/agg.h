@@ -51,7 +51,7 @@
 #include <stdio.h>
 #include "pyaudit.h"
 
-struct event_filter;
+struct names;
 
 struct agg_count;
 
@@ -65,9 +65,10 @@ struct agg_opts {
 	int hist;		/* --hist: print log2 histograms of inter-arrival time */
 	int counts_fd;		/* BPF map: struct pa_count_key -> __u64; < 0 = none */
 	int hists_fd;		/* BPF map: struct pa_hist_key -> __u64 (when hist); < 0 = none */
-	/* Names whose filter verdict came late (PA_VERDICT_PENDING in BPF): agg
-	 * drops their rows when filter says no.  NULL = no filter. */
-	const struct event_filter *filter;
+	/* -e / -x (names__filter() of user/names.h): BPF keys every count on the
+	 * name, so that agg can drop the rows of a name whose verdict came late
+	 * (PA_VERDICT_PENDING in BPF); names__pass() says which.  NULL = no filter. */
+	const struct names *filter;
 	/*
 	 * More counts to add to the counts map's (the per-CPU fast counters of
 	 * -c --by event, names__fast_rows() of user/names.h): fills *rows

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * attach.c - turns a struct pybin (what user/pyruntime.c found in a binary) into
+ * attach.c - turns a struct pybin (what user/pybin.c found in a binary) into
  * BPF links.  Each probe point gets a cookie saying how to read its arguments,
  * which object layout to use and which probe-table row it is, so that every
  * event can say what route it came by.
@@ -18,7 +18,7 @@
 #include "log.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "route.h"
 #include "vec.h"
 

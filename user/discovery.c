@@ -32,10 +32,11 @@
 #include "discovery.h"
 #include "elf.h"
 #include "exechold.h"
+#include "libpython.h"
 #include "log.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "target.h"
 #include "vec.h"
 
@@ -315,8 +316,6 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 	}
 }
 
-static int needed_libpython(int fd, char names[][128], char *runpath, size_t rp_size);
-
 /*
  * The command's own program has run a second holding no Python and linking no
  * libpython: said (it may still exec one, or dlopen one: those are traced), so
@@ -324,14 +323,15 @@ static int needed_libpython(int fd, char names[][128], char *runpath, size_t rp_
  */
 static void say_not_python(struct discovery *d, pid_t pid)
 {
-	char path[64], exe[4096], names[2][128], rp[1024];
+	char path[64], exe[4096];
+	struct libpython_needed nd;
 	ssize_t len;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
-		int n = needed_libpython(fd, names, rp, sizeof(rp));
+		int n = libpython_needed(fd, &nd);
 
 		close(fd);
 		if (n > 0)
@@ -782,102 +782,22 @@ static void handle_pending_mmaps(struct discovery *d)
 
 /* ---- new programs held at exec ---------------------------------------------- */
 
-#define MAX_NEEDED_PY 2
-
-/*
- * The libpython a dynamic executable names in DT_NEEDED, and its RUNPATH (or
- * RPATH), read from the open file; bounded by the section sizes.  Returns how
- * many libpython names were found (0: none, or not a dynamic ELF).
- */
-static int needed_libpython(int fd, char names[][128], char *runpath, size_t rp_size)
-{
-	struct elf_file *ef = NULL;
-	struct elf_section dyn, str;
-	size_t i, n;
-	int found = 0;
-
-	runpath[0] = 0;
-	if (elf_file__open_fd(fd, &ef))
-		return 0;
-	if (elf_file__section(ef, ".dynamic", &dyn) || elf_file__section(ef, ".dynstr", &str) ||
-	    !dyn.data || !str.data || !str.size) {
-		elf_file__close(ef);
-		return 0;
-	}
-	n = dyn.size / sizeof(Elf64_Dyn);
-	for (i = 0; i < n && i < 4096; i++) {
-		Elf64_Dyn dd;
-		const char *sp;
-		size_t len;
-
-		memcpy(&dd, (const char *)dyn.data + i * sizeof(dd), sizeof(dd));
-		if (dd.d_tag == DT_NULL)
-			break;
-		if (dd.d_tag != DT_NEEDED && dd.d_tag != DT_RUNPATH && dd.d_tag != DT_RPATH)
-			continue;
-		if (dd.d_un.d_val >= str.size)
-			continue;
-		sp = (const char *)str.data + dd.d_un.d_val;
-		len = strnlen(sp, str.size - dd.d_un.d_val);
-		if (len == str.size - dd.d_un.d_val)
-			continue; /* not terminated inside .dynstr */
-		if (dd.d_tag == DT_NEEDED) {
-			if (!strncmp(sp, "libpython", 9) && !strchr(sp, '/') && len < 128 &&
-			    found < MAX_NEEDED_PY)
-				snprintf(names[found++], 128, "%s", sp);
-		} else if (len < rp_size && (dd.d_tag == DT_RUNPATH || !runpath[0])) {
-			snprintf(runpath, rp_size, "%s", sp);
-		}
-	}
-	elf_file__close(ef);
-	return found;
-}
-
-#ifndef RESOLVE_IN_ROOT
-#define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_IN_ROOT 0x10
-#endif
-
-/* lib in dir, as the process sees its files (symbolic links resolved inside its root) */
-static int open_in_root(int rootfd, const char *dir, const char *lib)
-{
-	struct { uint64_t flags, mode, resolve; } how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	char path[PATH_MAX];
-	struct stat st;
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, lib) >= (int)sizeof(path))
-		return -1;
-	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 /*
  * A dynamic executable held at exec that links a libpython: that library is
- * found the way ld.so would (RUNPATH with $ORIGIN, then the standard
- * directories, inside the process's root; not LD_LIBRARY_PATH nor ld.so.cache,
- * for which the mmap tracepoint stays) and probed now, before the program
- * runs.  Returns 1 if a libpython was probed, 0 if none is linked, -1 if one
+ * found the way ld.so would (user/libpython.h: RUNPATH with $ORIGIN, then
+ * ld.so.conf.d's and the standard directories, inside the process's root; not
+ * LD_LIBRARY_PATH nor ld.so.cache, for which the mmap tracepoint stays) and
+ * probed now, before the program runs.  Returns 1 if a libpython was probed, 0 if none is linked, -1 if one
  * is linked and could not be probed here.
  */
 static int probe_needed_libpython(struct discovery *d, const struct held_exec *e,
 				  const char *exe_name, pid_t attach_pid, const char *comm)
 {
-	static const char *const std_dirs[] = {
-		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
-		"/lib", "/usr/lib", "/usr/local/lib", NULL,
-	};
-	char names[MAX_NEEDED_PY][128], runpath[1024], path[64], origin[PATH_MAX];
+	char path[64], origin[PATH_MAX];
+	struct libpython_needed nd;
 	int n, k, rootfd, ret = -1;
 
-	n = needed_libpython(e->fd, names, runpath, sizeof(runpath));
+	n = libpython_needed(e->fd, &nd);
 	if (!n)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/root", e->pid);
@@ -889,30 +809,8 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 	if (strrchr(origin, '/'))
 		*strrchr(origin, '/') = 0;
 	for (k = 0; k < n && ret < 1; k++) {
-		char rp[1024], *dir, *save = NULL;
-		int fd = -1, i;
+		int fd = libpython_open(&nd, k, rootfd, origin, NULL, 0);
 
-		snprintf(rp, sizeof(rp), "%s", runpath);
-		for (dir = strtok_r(rp, ":", &save); dir && fd < 0; dir = strtok_r(NULL, ":", &save)) {
-			char exp[PATH_MAX];
-
-			if (!strncmp(dir, "$ORIGIN", 7) || !strncmp(dir, "${ORIGIN}", 9)) {
-				const char *rest = dir + (dir[1] == '{' ? 9 : 7);
-				char full[PATH_MAX];
-
-				/* the executable's own directory is reached as we reached it */
-				if (snprintf(full, sizeof(full), "%s%s/%s", origin, rest, names[k]) >=
-				    (int)sizeof(full))
-					continue;
-				fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-				continue;
-			}
-			if (snprintf(exp, sizeof(exp), "%s", dir) >= (int)sizeof(exp) || exp[0] != '/')
-				continue;
-			fd = open_in_root(rootfd, exp, names[k]);
-		}
-		for (i = 0; std_dirs[i] && fd < 0; i++)
-			fd = open_in_root(rootfd, std_dirs[i], names[k]);
 		if (fd < 0)
 			continue;
 		{
@@ -929,7 +827,7 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 				close(fd);
 				continue;
 			}
-			err = attacher__add_fd(d->att, fd, name[0] ? name : names[k], attach_pid, &res,
+			err = attacher__add_fd(d->att, fd, name[0] ? name : nd.name[k], attach_pid, &res,
 					       &why);
 			if (err == -ENOENT || err == -ENOEXEC)
 				attacher__mark_other_fd(d->att, fd);

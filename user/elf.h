@@ -5,7 +5,7 @@
  * pointers stored in data (R_X86_64_RELATIVE / RELR addends), stapsdt notes
  * and function ranges from .eh_frame_hdr for stripped binaries.
  *
- * Nothing here knows about Python; user/pyruntime.c asks the questions.  The
+ * Nothing here knows about Python; user/pybin.c asks the questions.  The
  * file is mapped once; every pointer and string handed out points into that
  * mapping and stays valid until elf_file__close().
  */

@@ -14,7 +14,7 @@
  * sys_audit_tstate, which holds the gate by definition.  An event raised
  * through a function that holds the gate is seen only if that function (or
  * every call of it) is probed: LTO may inline sys_audit_tstate into clones of
- * _PySys_Audit, which then hold the gate themselves.  user/pyruntime.c
+ * _PySys_Audit, which then hold the gate themselves.  user/probepoints.c
  * classifies what is found; coverage is complete only when every gate is
  * accounted for.
  *

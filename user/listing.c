@@ -5,9 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <glob.h>
-#include <libelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "escape.h"
+#include "libpython.h"
 #include "listing.h"
 #include "log.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "route.h"
 #include "target.h"
 
@@ -73,145 +71,36 @@ static void header(void)
 	       "COVERAGE", "BUILD", "BINARY");
 }
 
-#define MAX_DYN	    4096 /* .dynamic entries read */
-#define MAX_RUNPATH 32	 /* directories of one DT_RUNPATH / DT_RPATH */
-
-/* Is dir/name a regular file?  Then its path goes to out. */
-static int try_dir(const char *dir, size_t dlen, const char *name, char *out, size_t outsz)
-{
-	struct stat st;
-	int n = snprintf(out, outsz, "%.*s/%s", (int)dlen, dir, name);
-
-	return n > 0 && (size_t)n < outsz && stat(out, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Search a ':' list of directories ($ORIGIN replaced by origin). */
-static int search_path(const char *list, const char *origin, const char *name, char *out,
-		       size_t outsz)
-{
-	const char *p = list;
-	int ndirs = 0;
-
-	while (*p && ndirs++ < MAX_RUNPATH) {
-		size_t len = strcspn(p, ":");
-		char dir[PATH_MAX];
-		const char *o = NULL;
-
-		if (len >= 7 && !strncmp(p, "$ORIGIN", 7) && (len == 7 || p[7] == '/'))
-			o = p + 7;
-		else if (len >= 9 && !strncmp(p, "${ORIGIN}", 9) && (len == 9 || p[9] == '/'))
-			o = p + 9;
-		if (o) {
-			int n = snprintf(dir, sizeof(dir), "%s%.*s", origin, (int)(len - (o - p)), o);
-
-			if (n > 0 && (size_t)n < sizeof(dir) && try_dir(dir, n, name, out, outsz))
-				return 1;
-		} else if (len && *p == '/' && !memchr(p, '$', len) && try_dir(p, len, name, out, outsz)) {
-			return 1; /* other $TOKENs ($LIB, $PLATFORM) are not expanded: skipped */
-		}
-		p += len;
-		if (*p == ':')
-			p++;
-	}
-	return 0;
-}
-
-/* The directories of ld.so.conf (one level of /etc/ld.so.conf.d/ *.conf) and the defaults. */
-static int search_system(const char *name, char *out, size_t outsz)
-{
-	static const char *const defaults[] = {
-		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
-		"/lib", "/usr/lib",
-	};
-	glob_t g = {};
-	size_t i;
-	int found = 0;
-
-	if (glob("/etc/ld.so.conf.d/*.conf", 0, NULL, &g) == 0) {
-		for (i = 0; i < g.gl_pathc && i < 64 && !found; i++) {
-			FILE *f = fopen(g.gl_pathv[i], "re");
-			char line[PATH_MAX];
-			int n = 0;
-
-			while (f && !found && n++ < 256 && fgets(line, sizeof(line), f)) {
-				size_t len = strcspn(line, " \t\r\n#");
-
-				if (line[0] == '/' && len)
-					found = try_dir(line, len, name, out, outsz);
-			}
-			if (f)
-				fclose(f);
-		}
-		globfree(&g);
-	}
-	for (i = 0; !found && i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		found = try_dir(defaults[i], strlen(defaults[i]), name, out, outsz);
-	return found;
-}
-
 /*
  * An executable linked against libpython (pyenv's, python.org's bin/python3)
- * has no PySys_Audit itself: find the libpython of its DT_NEEDED the way ld.so
- * does (DT_RPATH when there is no DT_RUNPATH, then DT_RUNPATH, with $ORIGIN;
- * then ld.so.conf and the default directories; LD_LIBRARY_PATH is the traced
- * program's, not ours).  Returns 1 and the path in out, 0 if none.
+ * has no PySys_Audit itself: the libpython of its DT_NEEDED, read from the
+ * file open at fd and found the way ld.so does (user/libpython.h), as we see
+ * the file system.  Returns a descriptor of it and its path in out, or -1.
  */
-static int find_libpython(const char *path, char *out, size_t outsz)
+static int open_libpython(int fd, char *out, size_t outsz)
 {
-	char real[PATH_MAX], origin[PATH_MAX], needed[256] = "";
-	const char *runpath = NULL, *rpath = NULL;
-	int fd, found = 0, n = 0;
-	Elf_Scn *scn = NULL;
-	struct stat st;
-	Elf *e;
+	char link[64], real[PATH_MAX], *slash;
+	struct libpython_needed nd;
+	int rootfd, lib = -1, k;
+	ssize_t len;
 
-	if (!realpath(path, real))
-		return 0;
-	snprintf(origin, sizeof(origin), "%s", real);
-	*strrchr(origin, '/') = '\0'; /* realpath() gives an absolute path */
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || elf_version(EV_CURRENT) == EV_NONE ||
-	    !(e = elf_begin(fd, ELF_C_READ, NULL))) {
-		close(fd);
-		return 0;
-	}
-	while ((scn = elf_nextscn(e, scn)) && n < MAX_DYN) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t i;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (i = 0; n < MAX_DYN; i++, n++) {
-			GElf_Dyn dyn;
-			const char *str;
-
-			if (!gelf_getdyn(d, i, &dyn) || dyn.d_tag == DT_NULL)
-				break;
-			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH && dyn.d_tag != DT_RPATH)
-				continue;
-			str = elf_strptr(e, sh.sh_link, dyn.d_un.d_val); /* bounds checked by libelf */
-			if (!str || strlen(str) >= PATH_MAX)
-				continue;
-			if (dyn.d_tag == DT_RUNPATH)
-				runpath = str;
-			else if (dyn.d_tag == DT_RPATH)
-				rpath = str;
-			else if (!needed[0] && !strncmp(str, "libpython", 9) && !strchr(str, '/') &&
-				 strlen(str) < sizeof(needed))
-				strcpy(needed, str);
-		}
-		break;
-	}
-	if (needed[0])
-		found = (!runpath && rpath && search_path(rpath, origin, needed, out, outsz)) ||
-			(runpath && search_path(runpath, origin, needed, out, outsz)) ||
-			search_system(needed, out, outsz);
-	elf_end(e);
-	close(fd);
-	return found;
+	if (libpython_needed(fd, &nd) <= 0)
+		return -1;
+	/* $ORIGIN: the directory of the file we opened, symbolic links resolved */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, real, sizeof(real) - 1);
+	if (len <= 0 || real[0] != '/')
+		return -1;
+	real[len] = 0;
+	slash = strrchr(real, '/');
+	*slash = 0;
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	for (k = 0; k < nd.n && lib < 0; k++)
+		lib = libpython_open(&nd, k, rootfd, real, out, outsz);
+	close(rootfd);
+	return lib;
 }
 
 static int list_files(const struct config *cfg)
@@ -222,21 +111,23 @@ static int list_files(const struct config *cfg)
 		const char *path = cfg->command[i];
 		char lib[PATH_MAX], name[PATH_MAX + 8];
 		struct pybin *b;
-		struct stat st;
-		int err;
+		int fd, libfd, err;
 
-		if (stat(path, &st)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
 			pa_err("%s: %s", path, strerror(errno));
 			bad = 1;
 			continue;
 		}
-		err = pybin__open(path, &b);
-		if (err == -ENOENT && find_libpython(path, lib, sizeof(lib))) {
+		err = pybin__open_fd(fd, path, &b);
+		if (err == -ENOENT && (libfd = open_libpython(fd, lib, sizeof(lib))) >= 0) {
 			/* the executable's own libpython, listed under both names */
-			err = pybin__open(lib, &b);
 			snprintf(name, sizeof(name), "%s -> %s", path, lib);
 			path = name;
+			err = pybin__open_fd(libfd, lib, &b);
+			close(libfd);
 		}
+		close(fd);
 		if (err) {
 			pa_err("%s: %s", path,
 			       err == -ENOENT ? "not a Python binary (no PySys_Audit, no libpython)"

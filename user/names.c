@@ -67,9 +67,14 @@ bool names__filtering(const struct names *n)
 	return event_filter__active(n->filter);
 }
 
-const struct event_filter *names__filter(const struct names *n)
+bool names__pass(const struct names *n, const char *name)
 {
-	return event_filter__active(n->filter) ? n->filter : NULL;
+	return event_filter__pass(n->filter, name);
+}
+
+const struct names *names__filter(const struct names *n)
+{
+	return event_filter__active(n->filter) ? n : NULL;
 }
 
 void names__bind(struct names *n, int names_fd, int fast_counts_fd, bool fast, struct agg *agg)
@@ -83,7 +88,7 @@ void names__bind(struct names *n, int names_fd, int fast_counts_fd, bool fast, s
 static void set_verdict(struct names *n, uint64_t hash, const char *name)
 {
 	struct pa_name_val v = {
-		.verdict = event_filter__pass(n->filter, name) ? PA_VERDICT_PASS : PA_VERDICT_DROP,
+		.verdict = names__pass(n, name) ? PA_VERDICT_PASS : PA_VERDICT_DROP,
 	};
 
 	/* -c --by event: a counter slot of its own, while there are slots */
@@ -136,7 +141,7 @@ bool names__pass_value(const struct names *n, const struct pa_value *name)
 	char buf[PA_NAME_MAX * 4 + 1];
 
 	value_to_utf8(name, buf, sizeof(buf));
-	return event_filter__pass(n->filter, buf);
+	return names__pass(n, buf);
 }
 
 int names__fast_rows(void *ctx, struct agg_count **rows, size_t *nrows)

@@ -21,7 +21,6 @@
 
 struct agg;
 struct agg_count;
-struct event_filter;
 struct pa_value;
 
 /*
@@ -34,8 +33,14 @@ void names__free(struct names *n); /* NULL is fine */
 
 /* Is any -e / -x given?  (BPF then consults the names map: cfg_filter.) */
 bool names__filtering(const struct names *n);
-/* The filter, for the aggregator's rows of names decided late; NULL when none. */
-const struct event_filter *names__filter(const struct names *n);
+/*
+ * Does an event name pass -e / -x?  The one place the filter is decided: for
+ * the names map's verdicts, for events sent pending a verdict, and for the
+ * aggregator, which asks for every name it learns (agg_opts.filter).
+ */
+bool names__pass(const struct names *n, const char *name);
+/* The names as the aggregator's filter (agg_opts.filter); NULL when no -e / -x is given. */
+const struct names *names__filter(const struct names *n);
 
 /*
  * The BPF side: names_fd (the names map), fast_counts_fd (per-CPU array of

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "pyruntime.h"
+#include "pybin.h"
 #include "route.h"
 
 int pybin_route(const struct pybin *b, enum probe_choice probe, const char *name,

@@ -39,7 +39,7 @@
 #include "pyaudit.skel.h"
 #include "procctx.h"
 #include "site.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "tracer.h"
 
 struct tracer {

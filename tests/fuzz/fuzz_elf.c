@@ -3,8 +3,9 @@
  * fuzz_elf.c - libFuzzer target: the ELF reader and the whole analysis of a
  * Python binary (pybin__open_fd on a memfd: version, layout, USDT notes, debug
  * offsets, probe finding, the sys.audit method table), then pybin__dump of
- * the result.  Any sanitizer report, or an analysis that takes longer than
- * libFuzzer's -timeout, is a finding.
+ * the result; then the libpython names and RUNPATH it links
+ * (libpython_needed).  Any sanitizer report, or an analysis that takes longer
+ * than libFuzzer's -timeout, is a finding.
  *
  * The analysed files are real Pythons with changes.  A multi-MB file as the
  * fuzz input would make every corpus entry the size of a libpython, so an
@@ -39,7 +40,8 @@
 #include <unistd.h>
 
 #include "elf.h"
-#include "pyruntime.h"
+#include "libpython.h"
+#include "pybin.h"
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
@@ -124,6 +126,12 @@ static void analyse(const uint8_t *data, size_t size)
 	if (pybin__open_fd(memfd, "/fuzz/libpython3.11.so.1.0", &b) == 0) {
 		pybin__dump(b, devnull);
 		pybin__free(b);
+	}
+	{
+		/* the libpython it links (DT_NEEDED, RUNPATH): what --list and the exec hold read */
+		struct libpython_needed nd;
+
+		libpython_needed(memfd, &nd);
 	}
 }
 

@@ -6,13 +6,10 @@
  * scaling, --top, per-interval deltas and the partial last interval, cumulative
  * and total titles, --by projection, the late -e/-x filter, unknown hashes,
  * --hist (text and JSON), JSON Lines validity, hostile comms and names, and the
- * lost-events warning on stderr.
+ * lost-events warning on stderr.  The late filter is user/names.c's (the one
+ * place -e/-x is decided), as the tracer hands it over.
  *
- * Built by the Makefile against the library objects, or alone:
- *   cc -Iinclude -Iuser -D_GNU_SOURCE -std=gnu11 -Wall -Wextra tests/unit/test_agg.c \
- *      user/agg.c user/escape.c user/jsonw.c user/log.c -lbpf
- * (the weak event_filter stubs below stand in for user/events.c then; they
- * agree with it on the plain names used here).
+ * Built by the Makefile against the library objects.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,53 +21,8 @@
 #include <unistd.h>
 #include "agg.h"
 #include "cli.h"
-#include "events.h"
+#include "names.h"
 #include "unit.h"
-
-/* ---- a stand-in filter (exact names only) when events.o is not linked ---------- */
-
-struct event_filter {
-	const char *const *include;
-	int ninclude;
-	const char *const *exclude;
-	int nexclude;
-};
-
-__attribute__((weak)) struct event_filter *event_filter__new(const char *const *include,
-							      int ninclude,
-							      const char *const *exclude,
-							      int nexclude)
-{
-	struct event_filter *f = calloc(1, sizeof(*f));
-
-	if (f) {
-		f->include = include;
-		f->ninclude = ninclude;
-		f->exclude = exclude;
-		f->nexclude = nexclude;
-	}
-	return f;
-}
-
-__attribute__((weak)) bool event_filter__pass(const struct event_filter *f, const char *name)
-{
-	bool in;
-	int i;
-
-	if (!f)
-		return true;
-	in = !f->ninclude;
-	for (i = 0; i < f->ninclude; i++)
-		in |= !strcmp(f->include[i], name);
-	for (i = 0; i < f->nexclude; i++)
-		in &= !!strcmp(f->exclude[i], name);
-	return in;
-}
-
-__attribute__((weak)) void event_filter__free(struct event_filter *f)
-{
-	free(f);
-}
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -579,8 +531,8 @@ static void test_json_rows(void)
 static void test_filter(void)
 {
 	static const char *const exclude[] = { "import" };
-	struct event_filter *flt = event_filter__new(NULL, 0, exclude, 1);
-	struct agg_opts o = { .by = BY_EVENT, .hist = 1, .filter = flt };
+	struct names *flt = names__new(NULL, 0, exclude, 1);
+	struct agg_opts o = { .by = BY_EVENT, .hist = 1, .filter = flt ? names__filter(flt) : NULL };
 	struct agg_count v[] = { C("open", 0, 0, NULL, 4), C("import", 0, 0, NULL, 9) };
 	struct agg_hist h[] = { H("import", 0, 8), H("open", 1, 3) };
 	struct cap c;
@@ -613,7 +565,7 @@ static void test_filter(void)
 	ASSERT_TRUE("filter:bypid", strstr(take(&c), "\n    5     4 |") != NULL);
 	cap_close(&c);
 out:
-	event_filter__free(flt);
+	names__free(flt);
 }
 
 /* bcc's print_log2_hist() layout, one histogram per name in name order; and its JSON. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * test_elf.c - root-free tests of user/elf.c and user/pyruntime.c: vaddr ->
- * file offset math, the USDT argument parser, version strings, the layout
- * table, and pybin__open() on whatever Python binaries this machine has
+ * test_elf.c - root-free tests of user/elf.c and the analysis of a Python
+ * binary (user/pybin.c, pyversion.c, probepoints.c): vaddr -> file offset
+ * math, the USDT argument parser, version strings, the layout table, and
+ * pybin__open() on whatever Python binaries this machine has
  * (each such test is skipped when its file is absent).  Exact addresses are
  * only asserted for the builds they were read from (objdump/readelf), which
  * are recognised by PySys_Audit's address and Py_Version.
@@ -21,7 +22,9 @@
 #include <unistd.h>
 
 #include "elf.h"
-#include "pyruntime.h"
+#include "probepoints.h"
+#include "pybin.h"
+#include "pyversion.h"
 
 static int nfail;
 
@@ -136,25 +139,25 @@ static void test_usdt_args(void)
 	unsigned r0 = 99, r1 = 99;
 	bool ok = false;
 
-	EQ("rbx r15", pyruntime_usdt_regs("8@%rbx 8@%r15", &r0, &r1), 0);
+	EQ("rbx r15", probepoints_usdt_regs("8@%rbx 8@%r15", &r0, &r1), 0);
 	EQ("reg0", r0, PA_REG_RBX);
 	EQ("reg1", r1, PA_REG_R15);
-	EQ("blanks", pyruntime_usdt_regs(" 8@%r12  8@%rax ", &r0, &r1), 0);
+	EQ("blanks", probepoints_usdt_regs(" 8@%r12  8@%rax ", &r0, &r1), 0);
 	EQ("reg0 r12", r0, PA_REG_R12);
 	EQ("reg1 rax", r1, PA_REG_RAX);
-	EQ("r8 rdi", pyruntime_usdt_regs("8@%r8 8@%rdi", &r0, &r1), 0);
+	EQ("r8 rdi", probepoints_usdt_regs("8@%r8 8@%rdi", &r0, &r1), 0);
 	EQ("reg0 r8", r0, PA_REG_R8);
 	EQ("reg1 rdi", r1, PA_REG_RDI);
-	EQ("signed", pyruntime_usdt_regs("-8@%rbx 8@%r15", &r0, &r1), -EINVAL);
-	EQ("memory", pyruntime_usdt_regs("8@-16(%rbp) 8@%r12", &r0, &r1), -EINVAL);
-	EQ("4 bytes", pyruntime_usdt_regs("4@%eax 8@%rbx", &r0, &r1), -EINVAL);
-	EQ("rsp", pyruntime_usdt_regs("8@%rsp 8@%rbx", &r0, &r1), -EINVAL);
-	EQ("constant", pyruntime_usdt_regs("8@$0 8@%rbx", &r0, &r1), -EINVAL);
-	EQ("one arg", pyruntime_usdt_regs("8@%rbx", &r0, &r1), -EINVAL);
-	EQ("three args", pyruntime_usdt_regs("8@%rbx 8@%r15 8@%rax", &r0, &r1), -EINVAL);
-	EQ("unknown reg", pyruntime_usdt_regs("8@%r1 8@%rbx", &r0, &r1), -EINVAL);
-	EQ("longer name", pyruntime_usdt_regs("8@%rbxx 8@%rbx", &r0, &r1), -EINVAL);
-	EQ("empty", pyruntime_usdt_regs("", &r0, &r1), -EINVAL);
+	EQ("signed", probepoints_usdt_regs("-8@%rbx 8@%r15", &r0, &r1), -EINVAL);
+	EQ("memory", probepoints_usdt_regs("8@-16(%rbp) 8@%r12", &r0, &r1), -EINVAL);
+	EQ("4 bytes", probepoints_usdt_regs("4@%eax 8@%rbx", &r0, &r1), -EINVAL);
+	EQ("rsp", probepoints_usdt_regs("8@%rsp 8@%rbx", &r0, &r1), -EINVAL);
+	EQ("constant", probepoints_usdt_regs("8@$0 8@%rbx", &r0, &r1), -EINVAL);
+	EQ("one arg", probepoints_usdt_regs("8@%rbx", &r0, &r1), -EINVAL);
+	EQ("three args", probepoints_usdt_regs("8@%rbx 8@%r15 8@%rax", &r0, &r1), -EINVAL);
+	EQ("unknown reg", probepoints_usdt_regs("8@%r1 8@%rbx", &r0, &r1), -EINVAL);
+	EQ("longer name", probepoints_usdt_regs("8@%rbxx 8@%rbx", &r0, &r1), -EINVAL);
+	EQ("empty", probepoints_usdt_regs("", &r0, &r1), -EINVAL);
 	ok = true;
 out:
 	report(name, ok);
@@ -166,20 +169,20 @@ static void test_version_parse(void)
 	unsigned hex = 0;
 	bool ok = false;
 
-	EQ("3.11.2", pyruntime_parse_version("3.11.2", &hex), 0);
+	EQ("3.11.2", pyversion_parse("3.11.2", &hex), 0);
 	EQ("3.11.2 hex", hex, 0x030b02f0);
-	EQ("3.9.18", pyruntime_parse_version("3.9.18", &hex), 0);
+	EQ("3.9.18", pyversion_parse("3.9.18", &hex), 0);
 	EQ("3.9.18 hex", hex, 0x030912f0);
-	EQ("3.13.0rc2", pyruntime_parse_version("3.13.0rc2", &hex), 0);
+	EQ("3.13.0rc2", pyversion_parse("3.13.0rc2", &hex), 0);
 	EQ("3.13.0rc2 hex", hex, 0x030d00c2);
-	EQ("3.15.0a3", pyruntime_parse_version("3.15.0a3", &hex), 0);
+	EQ("3.15.0a3", pyversion_parse("3.15.0a3", &hex), 0);
 	EQ("3.15.0a3 hex", hex, 0x030f00a3);
-	EQ("3.12.6+", pyruntime_parse_version("3.12.6+", &hex), 0);
+	EQ("3.12.6+", pyversion_parse("3.12.6+", &hex), 0);
 	EQ("3.12.6+ hex", hex, 0x030c06f0);
-	EQ("2.7.18", pyruntime_parse_version("2.7.18", &hex), -EINVAL);
-	EQ("3.x", pyruntime_parse_version("3.x", &hex), -EINVAL);
-	EQ("trailing text", pyruntime_parse_version("3.11.2 (main", &hex), -EINVAL);
-	EQ("bad level", pyruntime_parse_version("3.11.2c1", &hex), -EINVAL);
+	EQ("2.7.18", pyversion_parse("2.7.18", &hex), -EINVAL);
+	EQ("3.x", pyversion_parse("3.x", &hex), -EINVAL);
+	EQ("trailing text", pyversion_parse("3.11.2 (main", &hex), -EINVAL);
+	EQ("bad level", pyversion_parse("3.11.2c1", &hex), -EINVAL);
 	ok = true;
 out:
 	report(name, ok);
@@ -191,7 +194,7 @@ static void test_layout_table(void)
 	struct pa_layout l;
 	bool ok = false;
 
-	EQ("3.11", pyruntime_layout(0x030b02f0, 0, &l), 0);
+	EQ("3.11", pyversion_layout(0x030b02f0, 0, &l), 0);
 	EQ("3.11 valid", l.flags & ~PA_LAYOUT_SITE_BITS, PA_LAYOUT_VALID);
 	EQ("3.11 site", l.flags & PA_LAYOUT_SITE_BITS,
 	   PA_LAYOUT_SITE | PA_LAYOUT_CFRAME | PA_LAYOUT_IFRAME);
@@ -205,7 +208,7 @@ static void test_layout_table(void)
 	EQ("3.11 kind shift", l.str_kind_shift, 2);
 	EQ("3.11 long size", l.long_size, 16);
 
-	EQ("3.12", pyruntime_layout(0x030c01f0, 0, &l), 0);
+	EQ("3.12", pyversion_layout(0x030c01f0, 0, &l), 0);
 	EQ("3.12 flags", l.flags & ~PA_LAYOUT_SITE_BITS, PA_LAYOUT_VALID | PA_LAYOUT_LV_TAG);
 	EQ("3.12 tuple", l.tuple_items, 24);
 	EQ("3.12 ascii data", l.str_ascii_data, 40);
@@ -213,19 +216,19 @@ static void test_layout_table(void)
 	EQ("3.12 any data", l.str_any_data, 56);
 	EQ("3.12 digits", l.long_digits, 24);
 
-	EQ("3.14", pyruntime_layout(0x030e0af0, 0, &l), 0);
+	EQ("3.14", pyversion_layout(0x030e0af0, 0, &l), 0);
 	EQ("3.14 tuple", l.tuple_items, 32);
-	EQ("3.8", pyruntime_layout(0x030812f0, 0, &l), 0);
+	EQ("3.8", pyversion_layout(0x030812f0, 0, &l), 0);
 	EQ("3.8 bytes", l.bytes_data, 32);
 	EQ("3.8 bytearray", l.bytearray_data, 40);
 	EQ("3.8 dict_used", l.dict_used, 16);
 
-	EQ("3.7", pyruntime_layout(0x030710f0, 0, &l), -ENOTSUP);
+	EQ("3.7", pyversion_layout(0x030710f0, 0, &l), -ENOTSUP);
 	EQ("3.7 flags", l.flags, 0);
-	EQ("3.16", pyruntime_layout(0x031000a1, 0, &l), -ENOTSUP);
-	EQ("3.13t", pyruntime_layout(0x030d05f0, 1, &l), -ENOTSUP);
+	EQ("3.16", pyversion_layout(0x031000a1, 0, &l), -ENOTSUP);
+	EQ("3.13t", pyversion_layout(0x030d05f0, 1, &l), -ENOTSUP);
 	EQ("3.13t flags", l.flags, 0);
-	EQ("unknown", pyruntime_layout(0, 0, &l), -ENOTSUP);
+	EQ("unknown", pyversion_layout(0, 0, &l), -ENOTSUP);
 	ok = true;
 out:
 	report(name, ok);

@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include "elf.h"
 #include "gates.h"
-#include "pyruntime.h"
+#include "pybin.h"
 #include "unit.h"
 
 #define MAX_FN 64

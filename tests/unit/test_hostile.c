@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * test_hostile.c - pybin__open_fd() on hostile changes of real Pythons
- * (/usr/bin/python3.11, a pyenv libpython, the matrix's python3.14): huge or
- * absurd sizes, offsets and counts in section and program headers, sections
+ * test_hostile.c - pybin__open_fd() and libpython_needed() on hostile
+ * changes of real Pythons (/usr/bin/python3.11, a pyenv libpython, the
+ * matrix's python3.14): huge or absurd sizes, offsets and counts in section
+ * and program headers, sections
  * repeated thousands of times over the same bytes, misaligned tables, packed
  * relocations that would expand to billions of entries, files cut short, and
  * a few hundred random header changes.  Each analysis must come back within
@@ -26,7 +27,8 @@
 #include <unistd.h>
 
 #include "elf.h"
-#include "pyruntime.h"
+#include "libpython.h"
+#include "pybin.h"
 #include "unit.h"
 
 #if defined(__has_feature)
@@ -136,12 +138,14 @@ static double slowest;
 static char slowest_name[128];
 
 /*
- * Analyses the image from a memfd.  Returns pybin__open_fd's result, *b the
- * pybin (or NULL); fails the test named name if it took longer than BOUND.
+ * Analyses the image from a memfd, and reads the libpython it links (as --list
+ * and the exec hold do).  Returns pybin__open_fd's result, *b the pybin (or
+ * NULL); fails the test named name if the two took longer than BOUND.
  */
 static int analyse(const char *name, const struct img *im, struct pybin **b)
 {
 	int fd = memfd_create("hostile", MFD_CLOEXEC), err;
+	struct libpython_needed nd;
 	size_t off = 0;
 	double t, wall;
 
@@ -158,6 +162,7 @@ static int analyse(const char *name, const struct img *im, struct pybin **b)
 	t = now();
 	wall = clock_s(CLOCK_MONOTONIC);
 	err = pybin__open_fd(fd, "/hostile/python3.11", b);
+	libpython_needed(fd, &nd);
 	t = now() - t;
 	wall = clock_s(CLOCK_MONOTONIC) - wall;
 	close(fd);
@@ -537,6 +542,7 @@ static void test_fuzz_findings(void)
 static void test_sparse(const struct img *base)
 {
 	int fd = memfd_create("sparse", MFD_CLOEXEC);
+	struct libpython_needed nd;
 	struct pybin *b = NULL;
 	double t;
 
@@ -549,6 +555,7 @@ static void test_sparse(const struct img *base)
 	}
 	t = now();
 	ASSERT_INT("sparse_efbig", pybin__open_fd(fd, "/hostile/sparse", &b), -EFBIG);
+	ASSERT_INT("sparse_libpython", libpython_needed(fd, &nd), 0);
 	ASSERT_TRUE("sparse_fast", now() - t < 0.1 * SLOW);
 	close(fd);
 }

@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * pyruntime.h - which CPython an ELF file holds and where to probe it: version
+ * pybin.h - what one ELF file is as a CPython and where to probe it: version
  * (without running it), static executable or libpython, object layouts for
- * the BPF decoder, the python:audit USDT notes and the uprobe route (call
- * sites of sys_audit_tstate, PySys_Audit entry on 3.8, builtin sys.audit, and
- * the prologues of LTO clones of _PySys_Audit: every function holding the
- * audit gate is accounted for, user/gates.h).
+ * the BPF decoder (user/pyversion.h), the python:audit USDT notes and the
+ * uprobe route (user/probepoints.h: call sites of sys_audit_tstate,
+ * PySys_Audit entry on 3.8, builtin sys.audit, and the prologues of LTO clones
+ * of _PySys_Audit: every function holding the audit gate is accounted for,
+ * user/gates.h).
  *
  * Every probe address handed out has been checked to be an instruction
  * boundary by disassembling its function from the start: a uprobe in the
  * middle of an instruction would corrupt the traced program.
  */
-#ifndef PA_PYRUNTIME_H
-#define PA_PYRUNTIME_H
+#ifndef PA_PYBIN_H
+#define PA_PYBIN_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -96,26 +97,5 @@ void pybin__free(struct pybin *b); /* NULL is fine */
 
 /* Prints every field of b, one item a line, for --list and debugging. */
 void pybin__dump(const struct pybin *b, FILE *f);
-
-/*
- * Fills *out with the object layout of a default (GIL) build of the given
- * PY_VERSION_HEX (3.8 - 3.15).  Returns 0, or -ENOTSUP (and out->flags = 0)
- * for other versions and for free-threaded builds.
- */
-int pyruntime_layout(unsigned version_hex, int free_threaded, struct pa_layout *out);
-
-/*
- * Parses the first two arguments of a USDT argument string such as
- * "8@%rbx 8@%r15" into enum pa_reg values.  Returns 0, or -EINVAL if either is
- * not a plain 8-byte general-purpose register (memory operands, constants,
- * other sizes, %rsp).
- */
-int pyruntime_usdt_regs(const char *args, unsigned *reg0, unsigned *reg1);
-
-/*
- * Parses a version string ("3.9.18", "3.13.0rc2", "3.12.6+") into
- * PY_VERSION_HEX.  Returns 0 or -EINVAL.
- */
-int pyruntime_parse_version(const char *s, unsigned *hex);
 
 #endif
