@@ -999,7 +999,7 @@ static __always_inline __s32 bw32(const __u64 *blk, __u32 off, __u32 size)
  * Reads bytes [lo, hi) of an object into blk at the same offsets (blk[i] is the
  * object's word at base + 8 * i): only the span the layout's fields need, since
  * a read costs by its size as well (~0.14 ns a byte here, on top of ~28 ns a
- * call).  hi never exceeds max (what pyruntime.c checked the fields against).
+ * call).  hi never exceeds max (what pyversion.c checked the fields against).
  */
 static __always_inline int rd_span(__u64 *blk, __u64 obj, __u32 lo, __u32 hi, __u32 max)
 {
