@@ -19,7 +19,7 @@
 /* ts_ns 1000 in the records + this = 1764000000.120431 s = 16:00:00.120431 UTC */
 #define MONO_TO_REAL (1764000000120431000ll - 1000)
 
-static const struct probe_info usdt_311 = { "usdt", "3.11.2", "/usr/bin/python3.11", 1 };
+static const struct probe_info usdt_311 = { "usdt", "3.11.2", 11, "/usr/bin/python3.11", 1 };
 
 static const struct probe_info *probe_lookup(void *ctx, unsigned id)
 {
