@@ -17,6 +17,7 @@
 #include "escape.h"
 #include "listing.h"
 #include "log.h"
+#include "oldpy.h"
 #include "pyruntime.h"
 #include "route.h"
 #include "target.h"
@@ -220,7 +221,7 @@ static int list_files(const struct config *cfg)
 
 	for (i = 0; cfg->command[i]; i++) {
 		const char *path = cfg->command[i];
-		char lib[PATH_MAX], name[PATH_MAX + 8];
+		char lib[PATH_MAX], name[PATH_MAX + 8], ver[32];
 		struct pybin *b;
 		struct stat st;
 		int err;
@@ -236,6 +237,12 @@ static int list_files(const struct config *cfg)
 			err = pybin__open(lib, &b);
 			snprintf(name, sizeof(name), "%s -> %s", path, lib);
 			path = name;
+		}
+		if (err == -ENOENT && !oldpy_path(path == name ? lib : path, ver, sizeof(ver))) {
+			pa_err("%s: CPython %s, which has no audit events (they came in 3.8, PEP 578)",
+			       path, ver);
+			bad = 1;
+			continue;
 		}
 		if (err) {
 			pa_err("%s: %s", path,
