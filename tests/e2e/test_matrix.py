@@ -4,7 +4,8 @@
 The matrix (scripts/provision-matrix.sh, `make matrix`) holds Debian's own builds of
 3.9, 3.13, 3.14 and 3.15 debootstrapped into chroots, copies of sid's 3.14 and 3.15
 without their USDT notes (PGO+LTO builds with nothing to find the audit clones by),
-the host's 3.11 and the pyenv 3.11 with and without symbols.  Every (row, route) must
+the host's 3.11, the pyenv 3.11 with and without symbols, and the pyenv 3.8, 3.9, 3.10,
+3.12 and 3.13 of the machine (the frame layouts no Debian suite has).  Every (row, route) must
 claim complete coverage and report exactly the hook's events.  Its manifest
 (${PYAUDIT_MATRIX_DIR:-/var/cache/pyaudit-trace/matrix}/manifest) is read at
 collection; a missing or malformed manifest is a failure, never a skip.
@@ -13,7 +14,8 @@ Per (row, route) -- route `usdt` where the row has the marker, `uprobe` always:
   * `pyaudit-trace -j --probe R -- scripts/matrix-chroot-run.sh ROOT PYTHON broad.py`
     with the hook installed: tracer == hook, same process, event for event;
     without a hook: tracer == the hook's record of a separate run (cross-run: the
-    completeness test);
+    completeness test), run with --stack 8: every event's site and frames == what the
+    reference run's hook found with sys._getframe(1) and along f_back;
   * `-p PID` of the workload parked in its chroot (PYAUDIT_WAIT), no hook, vs the
     separate run;
   * `--list --probe R ELF`: the row's version, its build kind, the route, and the same
