@@ -20,8 +20,8 @@
 #include "unit.h"
 
 static const struct probe_info probes[] = {
-	{ "usdt", "3.11.2", "/usr/bin/python3.11", 1 },
-	{ "uprobe", "3.13.5", "/tmp/odd\n\x1b[31mpath\xff", 0 },
+	{ "usdt", "3.11.2", 11, "/usr/bin/python3.11", 1 },
+	{ "uprobe", "3.13.5", 13, "/tmp/odd\n\x1b[31mpath\xff", 0 },
 };
 
 static const struct probe_info *probe_lookup(void *ctx, unsigned id)
