@@ -512,7 +512,7 @@ static int watch_pid(struct discovery *d, pid_t pid)
 static int attach_pids(struct discovery *d)
 {
 	const struct config *cfg = d->cfg;
-	char exe[4096];
+	char exe[4096], ver[32], oldfile[256];
 	int i, n;
 
 	for (i = 0; i < cfg->npids; i++) {
@@ -554,12 +554,22 @@ static int attach_pids(struct discovery *d)
 		}
 		if (n < 0)
 			return n; /* attach_process said why */
+		if (n == 0 && !old_python_in(d, pid, ver, sizeof(ver), oldfile, sizeof(oldfile)))
+			ver[0] = 0;
 		if (n == 0 && cfg->follow) {
 			char comm[32];
 
 			target_comm(pid, comm, sizeof(comm));
-			pa_info("PID %d (%s): no Python interpreter in it; the processes it starts are "
-				"followed", pid, comm);
+			if (ver[0])
+				pa_info("PID %d (%s): CPython %s has no audit events (they came in "
+					"3.8); the processes it starts are followed", pid, comm, ver);
+			else
+				pa_info("PID %d (%s): no Python interpreter in it; the processes it "
+					"starts are followed", pid, comm);
+		} else if (n == 0 && ver[0]) {
+			pa_err("-p %d: CPython %s has no audit events (they came in 3.8, PEP 578): "
+			       "nothing to trace in %s", pid, ver, oldfile);
+			return -ENOENT;
 		} else if (n == 0 && cfg->wait) {
 			char comm[32];
 
@@ -567,14 +577,9 @@ static int attach_pids(struct discovery *d)
 			pa_info("PID %d (%s): no Python interpreter yet; waiting for one to be loaded",
 				pid, comm);
 		} else if (n == 0) {
-			char path[64], ver[32];
+			char path[64];
 			ssize_t len;
 
-			if (old_python_in(d, pid, ver, sizeof(ver), exe, sizeof(exe))) {
-				pa_err("-p %d: CPython %s has no audit events (they came in 3.8, "
-				       "PEP 578): nothing to trace in %s", pid, ver, exe);
-				return -ENOENT;
-			}
 			snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 			len = readlink(path, exe, sizeof(exe) - 1);
 			exe[len > 0 ? len : 0] = 0;

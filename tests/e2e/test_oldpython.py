@@ -38,19 +38,27 @@ def said(version):
     return "CPython %s, which has no audit events (they came in 3.8" % version
 
 
+def start_old(exe, lib, code):
+    """An old Python running code, once ld.so has mapped its libpython."""
+    p = subprocess.Popen([exe, "-c", code], env=BASE_ENV, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open("/proc/%d/maps" % p.pid) as f:
+            if os.path.basename(lib) in f.read():
+                return p
+        time.sleep(0.02)
+    p.kill()
+    p.wait()
+    pytest.fail("%s never mapped %s" % (exe, lib))
+
+
 @pytest.mark.parametrize("version,exe,lib", old_params())
 def test_pid_of_old_python(version, exe, lib):
     """-p PID: one error line naming the version and the libpython, exit 1, at once."""
     need(exe, lib)
-    p = subprocess.Popen([exe, "-c", "import time; time.sleep(30)"], env=BASE_ENV,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    p = start_old(exe, lib, "import time; time.sleep(30)")
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # until ld.so has mapped its libpython
-            with open("/proc/%d/maps" % p.pid) as f:
-                if os.path.basename(lib) in f.read():
-                    break
-            time.sleep(0.02)
         res = run_tool(["-j", "-p", str(p.pid)], timeout=30)
     finally:
         p.kill()
@@ -59,6 +67,51 @@ def test_pid_of_old_python(version, exe, lib):
     assert line == "pyaudit-trace: -p %d: CPython %s has no audit events (they came in 3.8, " \
         "PEP 578): nothing to trace in %s" % (p.pid, version, lib), res.describe()
     assert res.t1 - res.t0 < 10, res.describe()
+
+
+def test_pid_wait_of_old_python():
+    """-p PID --wait: an old Python will load no other libpython: the same error."""
+    exe, lib = PYENV + "/3.7.16/bin/python3.7", PYENV + "/3.7.16/lib/libpython3.7m.so.1.0"
+    need(exe, lib)
+    p = start_old(exe, lib, "import time; time.sleep(30)")
+    try:
+        res = run_tool(["-j", "--wait", "-p", str(p.pid)], timeout=30)
+    finally:
+        p.kill()
+        p.wait()
+    check_one_error_line(res, contains=["-p %d: CPython 3.7.16 has no audit events (they came "
+                                        "in 3.8" % p.pid])
+
+
+def test_pid_follow_of_old_python(tmp_path):
+    """-p PID -f of an old Python: said (not an error), and a Python it starts later is
+    traced."""
+    exe, lib = PYENV + "/3.7.16/bin/python3.7", PYENV + "/3.7.16/lib/libpython3.7m.so.1.0"
+    need(exe, lib, NEW)
+    go = tmp_path / "go"
+    code = ("import os, subprocess, sys, time\n"
+            "while not os.path.exists(%r): time.sleep(0.01)\n"
+            "sys.exit(subprocess.call([%r, '-c', 'import sys; sys.audit(\"oldpy.pchild\", 8)']))"
+            % (str(go), NEW))
+    p = start_old(exe, lib, code)
+    tool = None
+    try:
+        tool = Tool(["-j", "-f", "-e", "oldpy.*", "-p", str(p.pid)])
+        tool.wait_ready()
+        go.write_text("")
+        assert p.wait(30) == 0
+        rc = tool.wait(30)
+    finally:
+        p.kill()
+        p.wait()
+        if tool:
+            tool.kill()
+    assert rc == 0, tool.describe()
+    assert [(e["event"], e["args"], e["python"]) for e in tool.events()] == \
+        [("oldpy.pchild", [8], "3.11.7")], tool.describe()
+    assert any(ln.endswith("CPython 3.7.16 has no audit events (they came in 3.8); the "
+                           "processes it starts are followed") for ln in tool.err), \
+        tool.describe()
 
 
 @pytest.mark.parametrize("version,exe,lib", old_params())
