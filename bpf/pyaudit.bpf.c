@@ -1461,6 +1461,9 @@ int uprobe_c(struct pt_regs *ctx)
 	if (PA_COOKIE_KIND(cookie) == PA_PROBE_VARARGS) {
 		if (early_done(ctx, cookie, ctx->di))
 			return 0;
+		/* 3.8: sys.audit() calls PySys_Audit itself when a hook is installed */
+		if (is_pending_dup(ctx->di, PA_COOKIE_LAYOUT(cookie)))
+			return 0;
 		return emit_c_event(ctx, cookie, ctx->di, ctx->si);
 	}
 	/* sys_audit_tstate returns at once without a thread state: no hook sees that */

@@ -16,10 +16,19 @@
 #                        without USDT markers: python.org Docker images, uv's
 #                        python-build-standalone): same machine code, no marker;
 #                        /usr/bin/python3.1X-nonotes in the sid chroot   exe, static libpython, no USDT
+#   pyenv-3.8, pyenv-3.9, pyenv-3.10
+#                        the newest pyenv 3.X.N under the pyenv root, as is: the frame
+#                        layouts Debian's archive has no package of (PyFrameObject with
+#                        f_lasti in bytes on 3.8/3.9, in code units on 3.10)
+#                                                                      libpython3.X.so.1.0, symbols, no USDT
 #   pyenv-3.11           /root/.pyenv/versions/3.11.7 as is            libpython3.11.so.1.0, symbols, no USDT
 #   pyenv-3.11-stripped  copy of it: exe + libpython `strip --strip-all`, exe RUNPATH -> the
 #                        copy's lib dir (stands for the python.org Docker images: shared,
 #                        stripped, no USDT)                           libpython3.11.so.1.0
+#   pyenv-3.12, pyenv-3.13
+#                        as pyenv-3.8 (3.12: _PyCFrame, before _Py_DebugOffsets; 3.13: a
+#                        build other than Debian's)                    libpython3.X.so.1.0, symbols, no USDT
+# A pyenv row whose install is not on the machine is left out with a SKIP line.
 # Debian sid had no free-threaded (python3.1x-nogil) package when this was written.
 #
 # Arguments select rows to provision (a row name, or a suite name for all its rows);
@@ -30,8 +39,13 @@
 #   PYAUDIT_MATRIX_MIRROR   Debian mirror for debootstrap (default: the URI the host's apt
 #                           sources use for its own release, read with apt-get indextargets)
 #   PYAUDIT_MATRIX_REFRESH  1 = rebuild the selected chroots/copies even if present
-#   PYAUDIT_PYENV_PREFIX    pyenv install to use (default /root/.pyenv/versions/3.11.7);
-#                           when missing, both pyenv rows are skipped with a SKIP line
+#   PYAUDIT_PYENV_PREFIX    pyenv install of the two 3.11 rows (default
+#                           /root/.pyenv/versions/3.11.7); when missing, both are
+#                           skipped with a SKIP line
+#   PYAUDIT_PYENV_ROOT      where the other pyenv rows' installs are looked for (default:
+#                           the directory holding PYAUDIT_PYENV_PREFIX): for row pyenv-3.X
+#                           the newest 3.X.N in it with bin/python3.X and
+#                           lib/libpython3.X.so.1.0
 #
 # Layout of the cache dir:
 #   roots/<suite>/            debootstrap --variant=minbase chroots (never left mounted;
@@ -66,6 +80,7 @@ RUN=$HERE/matrix-chroot-run.sh
 SMOKE=$REPO/tests/matrix/smoke.py
 MATRIX_DIR=${PYAUDIT_MATRIX_DIR:-/var/cache/pyaudit-trace/matrix}
 PYENV_PREFIX=${PYAUDIT_PYENV_PREFIX:-/root/.pyenv/versions/3.11.7}
+PYENV_ROOT=${PYAUDIT_PYENV_ROOT:-$(dirname "$PYENV_PREFIX")}
 REFRESH=${PYAUDIT_MATRIX_REFRESH:-0}
 STRIPPED=pyenv-3.11.7-stripped
 
@@ -78,8 +93,13 @@ ROWS=(
     "sid-3.15            chroot   sid      python3.15"
     "sid-3.14-nonotes    nonotes  sid      python3.14"
     "sid-3.15-nonotes    nonotes  sid      python3.15"
-    "pyenv-3.11          pyenv    pyenv    bin/python3.11"
+    "pyenv-3.8           pyenv    pyenv    3.8"
+    "pyenv-3.9           pyenv    pyenv    3.9"
+    "pyenv-3.10          pyenv    pyenv    3.10"
+    "pyenv-3.11          pyenv    pyenv    3.11"
     "pyenv-3.11-stripped stripped pyenv    bin/python3.11"
+    "pyenv-3.12          pyenv    pyenv    3.12"
+    "pyenv-3.13          pyenv    pyenv    3.13"
 )
 
 say() { printf '%s\n' "$*"; }
@@ -243,6 +263,27 @@ build_nonotes() {
         mv -f "$dest.partial" "$dest"
 }
 
+# pyenv_prefix 3.X -> the install of row pyenv-3.X: PYENV_PREFIX for 3.11, else the newest
+# PYENV_ROOT/3.X.N (N digits only: no 3.X.Nt, -dev or -debug build) with its executable
+# and shared libpython; nothing (status 1) when there is none.
+pyenv_prefix() {
+    local v=$1 d n
+    local -a found=()
+    if [ "$v" = 3.11 ]; then
+        [ $HAVE_PYENV = 1 ] || return 1
+        printf '%s' "$PYENV_PREFIX"
+        return 0
+    fi
+    for d in "$PYENV_ROOT/$v".*; do
+        n=${d##*/}; n=${n#"$v".}
+        [[ $n =~ ^[0-9]+$ ]] || continue
+        [ -x "$d/bin/python$v" ] && [ -f "$d/lib/libpython$v.so.1.0" ] || continue
+        found+=("$d")
+    done
+    [ ${#found[@]} -gt 0 ] || return 1
+    printf '%s\n' "${found[@]}" | sort -V | tail -n 1 | tr -d '\n'
+}
+
 stripped_stamp_ok() {
     local dest=$MATRIX_DIR/$STRIPPED
     [ -f "$dest/.pyaudit-matrix-stamp" ] || return 1
@@ -399,12 +440,19 @@ for r in "${ROWS[@]}"; do
             py=/usr/bin/$py-nonotes
             took=objcopy ;;
         pyenv|stripped)
-            if [ $HAVE_PYENV = 0 ]; then
+            if [ "$kind" = pyenv ]; then
+                if ! prefix=$(pyenv_prefix "$py"); then
+                    if [ "$py" = 3.11 ]; then
+                        say "SKIP  $name: no pyenv Python at $PYENV_PREFIX"
+                    else
+                        say "SKIP  $name: no pyenv Python $py under $PYENV_ROOT (none of $PYENV_ROOT/$py.N with bin/python$py and lib/libpython$py.so.1.0)"
+                    fi
+                    continue
+                fi
+                py=$prefix/bin/python$py; took=host
+            elif [ $HAVE_PYENV = 0 ]; then
                 say "SKIP  $name: no pyenv Python at $PYENV_PREFIX"
                 continue
-            fi
-            if [ "$kind" = pyenv ]; then
-                py=$PYENV_PREFIX/$py; took=host
             else
                 py=$MATRIX_DIR/$STRIPPED/$py
                 if [ $BUILD_STRIPPED = 1 ]; then

@@ -34,6 +34,7 @@
 #include "exechold.h"
 #include "libpython.h"
 #include "log.h"
+#include "oldpy.h"
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
 #include "pybin.h"
@@ -80,6 +81,7 @@ struct discovery {
 	struct exec_hold *hold;	/* new programs held at exec (NULL: --no-hold, or unavailable) */
 	int nheld_probed;	/* binaries probed while their first process was held */
 	int said_not_python;	/* the command's program was said not to be Python */
+	char old_python[32];	/* ... to be a CPython before 3.8: its version */
 	pid_t last_untraced_pid; /* the last untraced() message, not said twice in a row */
 	const char *last_untraced_fmt;
 	struct proc_file files[MAX_FILES];
@@ -94,6 +96,62 @@ static uint64_t now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * A CPython before 3.8 among the executable files pid maps (PEP 578's audit events came
+ * in 3.8): 1 with its version and file, else 0.  For a message only: nothing is probed.
+ */
+static int old_python_in(struct discovery *d, pid_t pid, char *ver, size_t vlen, char *file,
+			 size_t flen)
+{
+	int i, n = target_exec_files(pid, d->files, MAX_FILES);
+
+	for (i = 0; i < n; i++) {
+		int fd = target_open_file(pid, &d->files[i]), r;
+
+		if (fd < 0)
+			continue;
+		r = oldpy_version(fd, ver, vlen);
+		close(fd);
+		if (r == 0) {
+			snprintf(file, flen, "%s", d->files[i].name);
+			target_sanitize(file);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A file that is no Python we probe, as attach_process() meets it (once per binary: it
+ * is then known not to be one): a CPython before 3.8 is said, for the command's own
+ * process; system-wide (they are common and harmless) only with -v.  Only files named
+ * python* or libpython* are looked at (a second analysis of every library costs).
+ */
+static void said_old_python(struct discovery *d, pid_t pid, const char *comm, int fd,
+			    const char *shown)
+{
+	const char *base = strrchr(shown, '/') ? strrchr(shown, '/') + 1 : shown;
+	int cmd = d->mode == DISC_COMMAND && pid == d->child && !d->said_not_python;
+	char ver[32];
+
+	if (strncmp(base, "python", 6) && strncmp(base, "libpython", 9))
+		return;
+	if (!cmd && !(d->mode == DISC_SYSTEM && log_verbose()))
+		return;
+	if (oldpy_version(fd, ver, sizeof(ver)))
+		return;
+	if (!cmd) {
+		pa_dbg("PID %d (%s): %s is CPython %s, which has no audit events (they came in "
+		       "3.8): not traced", pid, comm, shown, ver);
+		return;
+	}
+	snprintf(d->old_python, sizeof(d->old_python), "%s", ver);
+	pa_warn("%s: %s is CPython %s, which has no audit events (they came in 3.8, PEP 578): "
+		"nothing to trace%s", d->cfg->command[0], shown, ver,
+		d->cfg->follow ? "; the processes it starts are followed" : "");
+	d->said_not_python = 1;
 }
 
 enum disc_mode discovery_mode(const struct config *cfg)
@@ -230,6 +288,8 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				continue;
 			}
 			err = attacher__add_fd(d->att, fd, shown, attach_pid, &res, &why);
+			if (err == -ENOENT)
+				said_old_python(d, pid, comm0, fd, shown);
 			if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
 				attacher__mark_other_fd(d->att, fd);
 			close(fd);
@@ -328,6 +388,13 @@ static void say_not_python(struct discovery *d, pid_t pid)
 	ssize_t len;
 	int fd;
 
+	if (old_python_in(d, pid, d->old_python, sizeof(d->old_python), exe, sizeof(exe))) {
+		pa_warn("%s: %s is CPython %s, which has no audit events (they came in 3.8, "
+			"PEP 578): nothing to trace%s", d->cfg->command[0], exe, d->old_python,
+			d->cfg->follow ? "; the processes it starts are followed" : "");
+		d->said_not_python = 1;
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
@@ -445,7 +512,7 @@ static int watch_pid(struct discovery *d, pid_t pid)
 static int attach_pids(struct discovery *d)
 {
 	const struct config *cfg = d->cfg;
-	char exe[4096];
+	char exe[4096], ver[32], oldfile[256];
 	int i, n;
 
 	for (i = 0; i < cfg->npids; i++) {
@@ -487,12 +554,22 @@ static int attach_pids(struct discovery *d)
 		}
 		if (n < 0)
 			return n; /* attach_process said why */
+		if (n == 0 && !old_python_in(d, pid, ver, sizeof(ver), oldfile, sizeof(oldfile)))
+			ver[0] = 0;
 		if (n == 0 && cfg->follow) {
 			char comm[32];
 
 			target_comm(pid, comm, sizeof(comm));
-			pa_info("PID %d (%s): no Python interpreter in it; the processes it starts are "
-				"followed", pid, comm);
+			if (ver[0])
+				pa_info("PID %d (%s): CPython %s has no audit events (they came in "
+					"3.8); the processes it starts are followed", pid, comm, ver);
+			else
+				pa_info("PID %d (%s): no Python interpreter in it; the processes it "
+					"starts are followed", pid, comm);
+		} else if (n == 0 && ver[0]) {
+			pa_err("-p %d: CPython %s has no audit events (they came in 3.8, PEP 578): "
+			       "nothing to trace in %s", pid, ver, oldfile);
+			return -ENOENT;
 		} else if (n == 0 && cfg->wait) {
 			char comm[32];
 
@@ -829,9 +906,14 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 			}
 			err = attacher__add_fd(d->att, fd, name[0] ? name : nd.name[k], attach_pid, &res,
 					       &why);
+			if (err == -ENOENT)
+				said_old_python(d, e->pid, comm, fd, name[0] ? name : nd.name[k]);
 			if (err == -ENOENT || err == -ENOEXEC)
 				attacher__mark_other_fd(d->att, fd);
 			close(fd);
+			/* found, and no Python to probe (one before 3.8): nothing to wait for */
+			if ((err == -ENOENT || err == -ENOEXEC) && ret < 0)
+				ret = 0;
 			if (err == -ENOTSUP) {
 				untraced(d, e->pid, "%s", why);
 				ret = 1;
@@ -1131,6 +1213,10 @@ void discovery__report(struct discovery *d)
 	if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended && d->cfg->follow)
 		pa_warn("%s and the processes it started ran no Python: no audit event was traced",
 			d->cfg->command[0]);
+	else if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended &&
+		 d->old_python[0])
+		pa_warn("%s ran CPython %s, which has no audit events: no audit event was traced",
+			d->cfg->command[0], d->old_python);
 	else if (d && d->mode == DISC_COMMAND && !d->nattached && d->child_ended)
 		pa_warn("%s ran no Python in its own process%s: no audit event was traced",
 			d->cfg->command[0], d->said_not_python ? "" :

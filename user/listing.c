@@ -15,6 +15,7 @@
 #include "libpython.h"
 #include "listing.h"
 #include "log.h"
+#include "oldpy.h"
 #include "pybin.h"
 #include "route.h"
 #include "target.h"
@@ -109,9 +110,9 @@ static int list_files(const struct config *cfg)
 
 	for (i = 0; cfg->command[i]; i++) {
 		const char *path = cfg->command[i];
-		char lib[PATH_MAX], name[PATH_MAX + 8];
+		char lib[PATH_MAX], name[PATH_MAX + 8], ver[32];
 		struct pybin *b;
-		int fd, libfd, err;
+		int fd, libfd, err, old = 0;
 
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0) {
@@ -120,14 +121,23 @@ static int list_files(const struct config *cfg)
 			continue;
 		}
 		err = pybin__open_fd(fd, path, &b);
+		libfd = -1;
 		if (err == -ENOENT && (libfd = open_libpython(fd, lib, sizeof(lib))) >= 0) {
 			/* the executable's own libpython, listed under both names */
 			snprintf(name, sizeof(name), "%s -> %s", path, lib);
 			path = name;
 			err = pybin__open_fd(libfd, lib, &b);
-			close(libfd);
 		}
+		if (err == -ENOENT && !oldpy_version(libfd >= 0 ? libfd : fd, ver, sizeof(ver))) {
+			pa_err("%s: CPython %s, which has no audit events (they came in 3.8, PEP 578)",
+			       path, ver);
+			bad = old = 1;
+		}
+		if (libfd >= 0)
+			close(libfd);
 		close(fd);
+		if (old)
+			continue;
 		if (err) {
 			pa_err("%s: %s", path,
 			       err == -ENOENT ? "not a Python binary (no PySys_Audit, no libpython)"

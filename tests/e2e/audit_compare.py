@@ -34,7 +34,9 @@ deterministic by the workload itself.
 
 Call sites: when the hook recorded them (PYAUDIT_SITE=1, a 4th element per event) and
 the tracer's event has "site", the two must be equal: {"file", "line", "function"} of
-sys._getframe(1) in the hook, or null for an event with no Python frame.
+sys._getframe(1) in the hook, or null for an event with no Python frame.  When the hook
+also recorded the frames along f_back (PYAUDIT_STACK=N) and the tracer's event has
+"stack" (--stack N), the two lists of frames must be equal too.
 """
 import json
 import math
@@ -212,11 +214,20 @@ def _length(e):
 _NO_SITE = object()
 
 
+class _Site(dict):
+    """The expected "site"; .stack: the expected "stack", or None if not recorded."""
+    stack = None
+
+
 def expect_site(site):
-    """The hook's [file, line, function] (or None) -> the tracer's "site"."""
+    """The hook's [file, line, function(, [frames])] (or None) -> the tracer's "site"
+    (with the frames, if recorded, as its .stack)."""
     if site is None:
         return None
-    return {"file": site[0], "line": site[1], "function": site[2]}
+    out = _Site(file=site[0], line=site[1], function=site[2])
+    if len(site) > 3:
+        out.stack = [{"file": f[0], "line": f[1], "function": f[2]} for f in site[3]]
+    return out
 
 
 def match_event(tool_ev, exp_name, exp_args, exp_site=_NO_SITE):
@@ -226,6 +237,10 @@ def match_event(tool_ev, exp_name, exp_args, exp_site=_NO_SITE):
     if exp_site is not _NO_SITE and "site" in tool_ev and tool_ev["site"] != exp_site:
         return "site %s, expected %s (sys._getframe(1) in the hook)" % (
             _j(tool_ev["site"], 200), _j(exp_site, 200))
+    if exp_site is not _NO_SITE and "stack" in tool_ev and \
+            getattr(exp_site, "stack", None) is not None and tool_ev["stack"] != exp_site.stack:
+        return "stack %s, expected %s (sys._getframe(1) along f_back in the hook)" % (
+            _j(tool_ev["stack"], 600), _j(exp_site.stack, 600))
     args = tool_ev["args"]
     if tool_ev.get("args_truncated"):
         # N2

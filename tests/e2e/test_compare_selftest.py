@@ -159,3 +159,26 @@ def test_nested_container_cut_form():
     with pytest.raises(ac.CompareError):
         ac.compare(tool(("e", [{"type": "tuple", "value": [0], "truncated": True,
                                 "length": 9}])), r9)
+
+
+def test_site_and_stack():
+    """The hook's site (PYAUDIT_SITE) and its frames along f_back (PYAUDIT_STACK) against
+    the tracer's "site" and "stack" (--stack)."""
+    f1, f2 = ["/a.py", 3, "f"], ["/a.py", 9, "<module>"]
+    r = {"pid": PID, "python": "3.11.2", "events": [
+        [PID, ac.BEGIN, [], None], [PID, "e", [], f1 + [[f1, f2]]], [PID, ac.END, [], None]]}
+    site = {"file": "/a.py", "line": 3, "function": "f"}
+    outer = {"file": "/a.py", "line": 9, "function": "<module>"}
+    ev = tool(("e", []))
+    ac.compare(ev, r)  # no site reported (--no-site): nothing to compare
+    ev[1]["site"] = site
+    ac.compare(ev, r)  # a site and no stack (--stack not given)
+    ev[1]["stack"] = [site, outer]
+    ac.compare(ev, r)
+    for bad_site, bad_stack in ((dict(site, line=4), [dict(site, line=4), outer]),
+                                (site, [site]),
+                                (site, [site, dict(outer, line=8)]),
+                                (site, [site, outer, outer])):
+        ev[1]["site"], ev[1]["stack"] = bad_site, bad_stack
+        with pytest.raises(ac.CompareError):
+            ac.compare(ev, r)

@@ -41,6 +41,7 @@
 
 #include "elf.h"
 #include "libpython.h"
+#include "oldpy.h"
 #include "pybin.h"
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
@@ -126,6 +127,10 @@ static void analyse(const uint8_t *data, size_t size)
 	if (pybin__open_fd(memfd, "/fuzz/libpython3.11.so.1.0", &b) == 0) {
 		pybin__dump(b, devnull);
 		pybin__free(b);
+	} else {
+		char ver[32];
+
+		oldpy_version(memfd, ver, sizeof(ver)); /* is it a CPython before 3.8? */
 	}
 	{
 		/* the libpython it links (DT_NEEDED, RUNPATH): what --list and the exec hold read */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "oldpy.h"
 #include "probepoints.h"
 #include "pybin.h"
 #include "pyversion.h"
@@ -421,16 +422,29 @@ static void test_pyenv_all(void)
 		printf("test:SKIP:%s (no pyenv)\n", name);
 		return;
 	}
+	{
+		char ver[32];
+
+		EQ("/bin/ls: no Python", oldpy_path("/bin/ls", ver, sizeof(ver)), -ENOENT);
+	}
 	for (i = 0; i < g.gl_pathc; i++) {
 		const char *path = g.gl_pathv[i], *v = strstr(path, "libpython3.");
 		struct pybin *b = NULL;
 		int minor = v ? atoi(v + 11) : 0, err;
 
+		char ver[32], want[32] = "";
+
 		err = pybin__open(path, &b);
+		/* the version said of a Python before 3.8: its directory's name (3.7.16) */
+		if (!strncmp(path, "/root/.pyenv/versions/", 22))
+			sscanf(path + 22, "%31[^/]", want);
 		if (minor < 8) {
 			EQ(path, err, -ENOENT);
+			EQ(path, oldpy_path(path, ver, sizeof(ver)), 0);
+			EQ(path, strcmp(ver, want), 0);
 			continue;
 		}
+		EQ(path, oldpy_path(path, ver, sizeof(ver)), -ENOENT);
 		EQ(path, err, 0);
 		EQ(path, (b->version_hex >> 16) & 0xff, (unsigned)minor);
 		EQ(path, b->layout.flags & PA_LAYOUT_VALID, PA_LAYOUT_VALID);

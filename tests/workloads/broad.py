@@ -24,6 +24,10 @@ Environment:
                      frame raises events of its own (sys._getframe, and
                      object.__getattr__ on 3.11+), which the hook does not record:
                      only for runs compared with a separate tracer run.
+  PYAUDIT_STACK=N    with PYAUDIT_SITE=1: the site also carries, as a 4th item,
+                     the N innermost frames from sys._getframe(1) along f_back
+                     (what `pyaudit-trace --stack N` reports), each [co_filename,
+                     f_lineno, co_name].
   PYAUDIT_WAIT=FILE  before "begin", wait until FILE exists (so that a tracer
                      can attach with -p or system-wide first).
   PYAUDIT_READY=FILE with PYAUDIT_WAIT: create FILE when setup is done, just
@@ -102,6 +106,7 @@ if _HOOK_FILE:
 
     _inside = {}  # native tid -> 1 while the hook runs in that thread, 2 while it looks at frames
     _SITE = os.environ.get("PYAUDIT_SITE") == "1"
+    _STACK = int(os.environ.get("PYAUDIT_STACK") or "0")
     _getframe = sys._getframe
 
     def _hook(event, args):
@@ -129,6 +134,12 @@ if _HOOK_FILE:
                     f = None
                 rec.append(None if f is None else
                            [f.f_code.co_filename, f.f_lineno, f.f_code.co_name])
+                if f is not None and _STACK:
+                    stack = []
+                    while f is not None and len(stack) < _STACK:
+                        stack.append([f.f_code.co_filename, f.f_lineno, f.f_code.co_name])
+                        f = f.f_back
+                    rec[-1].append(stack)
                 _inside[tid] = 1
             _record.append(rec)
         except Exception as e:  # never let the hook change the workload's behaviour
