@@ -387,7 +387,7 @@ check_row() {
     [ -f "$ELF" ] || { CHECK_ERR="interpreter ELF $ELF not found"; return 1; }
     NOTES=$(readelf -n "$ELF" 2>/dev/null | awk '/Provider: python/ { p = 1; next } p && /Name: audit$/ { n++ } { p = 0 } END { print n + 0 }')
     if [ "$NOTES" -gt 0 ]; then USDT=usdt; else USDT=no-usdt; fi
-    if readelf -SW "$ELF" 2>/dev/null | grep -q ' \.symtab '; then SYMS=symbols; else SYMS=stripped; fi
+    if readelf -SW "$ELF" 2>/dev/null | grep ' \.symtab ' >/dev/null; then SYMS=symbols; else SYMS=stripped; fi
     return 0
 }
 
@@ -470,8 +470,10 @@ for r in "${ROWS[@]}"; do
                     say "-     $name: not provisioned (run: $0 $name)"
                     continue
                 fi
-                # the copy must load ITS libpython, not the original's
-                if ! ldd "$py" 2>/dev/null | grep -q "=> $MATRIX_DIR/$STRIPPED/lib/libpython3.11.so.1.0 "; then
+                # the copy must load ITS libpython, not the original's (ldd's whole output
+                # first: `ldd | grep -q` under pipefail fails when grep quits before ldd ends)
+                deps=$(ldd "$py" 2>/dev/null || true)
+                if [[ "$deps" != *"=> $MATRIX_DIR/$STRIPPED/lib/libpython3.11.so.1.0 "* ]]; then
                     selected "$r" && FAILED=1
                     say "FAIL  $name: $py does not load its own libpython (ldd); rerun with PYAUDIT_MATRIX_REFRESH=1"
                     continue
