@@ -60,6 +60,12 @@ struct mmap_pending {
 	int tries;
 };
 
+/* One file as it was when looked at: an inode number reused by another file is another. */
+struct file_id {
+	uint64_t dev, ino;
+	int64_t ctime_sec, ctime_nsec;
+};
+
 struct discovery {
 	const struct config *cfg;
 	enum disc_mode mode;
@@ -81,6 +87,8 @@ struct discovery {
 	int said_not_python;	/* the command's program was said not to be Python */
 	pid_t last_untraced_pid; /* the last untraced() message, not said twice in a row */
 	const char *last_untraced_fmt;
+	struct file_id *unanalysed; /* files said to be unanalysable (once each) */
+	int nunanalysed, cap_unanalysed;
 	struct proc_file files[MAX_FILES];
 };
 
@@ -174,6 +182,44 @@ static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
 	d->nuntraced++;
 }
 
+/*
+ * Could the file not be analysed (the attacher's answer err)?  -ENOENT (no
+ * PySys_Audit in sound headers) and -ENOEXEC (not an x86-64 ELF file: a
+ * script, another architecture) are clean answers, said by nobody: every exec
+ * on the machine is looked at.  A malformed x86-64 ELF file, a CPython whose
+ * symbols cannot be found, one too costly to analyse or too large to read
+ * may be a Python that runs unseen.
+ */
+static int unanalysable(int err)
+{
+	return err == -EBADMSG || err == -ENODATA || err == -E2BIG || err == -EFBIG;
+}
+
+/*
+ * The file open as fd, which pid executes or maps, could not be analysed
+ * (err): said on stderr once per file (device, inode, change time) and
+ * counted among what was not traced; the caller marks it as no Python, so it
+ * is not analysed again.
+ */
+static void not_analysed(struct discovery *d, pid_t pid, const char *comm, int fd,
+			 const char *shown, int err)
+{
+	struct file_id id = { 0 };
+	struct stat st;
+	int i;
+
+	if (!fstat(fd, &st))
+		id = (struct file_id){ st.st_dev, st.st_ino, st.st_ctim.tv_sec, st.st_ctim.tv_nsec };
+	for (i = 0; i < d->nunanalysed; i++)
+		if (!memcmp(&d->unanalysed[i], &id, sizeof(id)))
+			return;
+	if (!VEC_RESERVE(d->unanalysed, d->nunanalysed, d->cap_unanalysed, 16))
+		d->unanalysed[d->nunanalysed++] = id;
+	pa_warn("PID %d (%s) runs %s, which could not be analysed: %s: not traced (said once "
+		"for this file)", pid, comm, shown, pybin_strerror(err));
+	d->nuntraced++;
+}
+
 #define ATTACH_TRIES 3
 
 /*
@@ -229,10 +275,14 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 				continue;
 			}
 			err = attacher__add_fd(d->att, fd, shown, attach_pid, &res, &why);
-			if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
+			if (unanalysable(err)) {
+				target_comm(pid, comm, sizeof(comm));
+				not_analysed(d, pid, comm[0] ? comm : comm0, fd, shown, err);
+			}
+			if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP || unanalysable(err))
 				attacher__mark_other_fd(d->att, fd);
 			close(fd);
-			if (err == -ENOENT || err == -ENOEXEC)
+			if (err == -ENOENT || err == -ENOEXEC || unanalysable(err))
 				continue;
 			if (err == -ENOTSUP) {
 				if (strict) {
@@ -709,10 +759,12 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 		return;
 	}
 	err = attacher__add_fd(d->att, fd, shown, -1, &res, &why);
-	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
+	if (unanalysable(err))
+		not_analysed(d, p->pid, p->comm, fd, shown, err);
+	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP || unanalysable(err))
 		attacher__mark_other_fd(d->att, fd);
 	close(fd);
-	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP) {
+	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP || unanalysable(err)) {
 		settle_file(d, p->dev, p->ino);
 		return;
 	}
@@ -931,7 +983,9 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 			}
 			err = attacher__add_fd(d->att, fd, name[0] ? name : names[k], attach_pid, &res,
 					       &why);
-			if (err == -ENOENT || err == -ENOEXEC)
+			if (unanalysable(err))
+				not_analysed(d, e->pid, comm, fd, name[0] ? name : names[k], err);
+			if (err == -ENOENT || err == -ENOEXEC || unanalysable(err))
 				attacher__mark_other_fd(d->att, fd);
 			close(fd);
 			if (err == -ENOTSUP) {
@@ -995,7 +1049,9 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 				d->nheld_probed++;
 				say_probed(e->pid, comm, &res, attach_pid);
 			}
-		} else if (err == -ENOENT || err == -ENOEXEC) {
+		} else if (err == -ENOENT || err == -ENOEXEC || unanalysable(err)) {
+			if (unanalysable(err))
+				not_analysed(d, e->pid, comm, e->fd, shown, err);
 			attacher__mark_other_fd(d->att, e->fd);
 			other = 1;
 		} else if (err == -ENOTSUP) {
@@ -1089,6 +1145,7 @@ void discovery__free(struct discovery *d)
 		close(d->watch[i].fd);
 	exec_hold__free(d->hold); /* everything still held runs */
 	free(d->pend);
+	free(d->unanalysed);
 	free(d);
 }
 
