@@ -324,6 +324,31 @@ static void run_base(const char *path, const char *label)
 	im.n = loads_end(&base);
 	still_python(unit_name("%s_sstripped", label), &s, &im, false);
 	free(im.d);
+	/*
+	 * no section headers and no PT_GNU_EH_FRAME: the gate scan has no function
+	 * table; still a Python, its uprobe route partial and saying why
+	 */
+	im = copy(&base);
+	no_section_headers(&im);
+	{
+		uint64_t ph = rd(&im, 0x20, 8);
+		unsigned i, n = (unsigned)rd(&im, 0x38, 2);
+		struct pybin *b;
+
+		for (i = 0; i < n; i++)
+			if (rd(&im, ph + i * 56, 4) == PT_GNU_EH_FRAME)
+				wr(&im, ph + i * 56, 4, PT_NULL);
+		ASSERT_UINT(unit_name("%s_no_eh_pysys_addr", label), pysys_addr(&im), s.pysys);
+		if (ASSERT_INT(unit_name("%s_no_eh_open", label),
+			       analyse(unit_name("%s_no_eh", label), &im, &b), 0)) {
+			ASSERT_TRUE(unit_name("%s_no_eh_has_uprobes", label), b->nuprobe > 0);
+			ASSERT_INT(unit_name("%s_no_eh_partial", label), b->uprobe_complete, 0);
+			ASSERT_TRUE(unit_name("%s_no_eh_says_why", label),
+				    strstr(b->uprobe_gap, ".eh_frame_hdr") != NULL);
+		}
+		pybin__free(b);
+	}
+	free(im.d);
 	/* a section header table past the end of the file */
 	im = copy(&base);
 	wr(&im, 0x28, 8, im.n + 4096);
