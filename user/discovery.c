@@ -60,12 +60,6 @@ struct mmap_pending {
 	int tries;
 };
 
-/* One file as it was when looked at: an inode number reused by another file is another. */
-struct file_id {
-	uint64_t dev, ino;
-	int64_t ctime_sec, ctime_nsec;
-};
-
 struct discovery {
 	const struct config *cfg;
 	enum disc_mode mode;
@@ -87,8 +81,6 @@ struct discovery {
 	int said_not_python;	/* the command's program was said not to be Python */
 	pid_t last_untraced_pid; /* the last untraced() message, not said twice in a row */
 	const char *last_untraced_fmt;
-	struct file_id *unanalysed; /* files said to be unanalysable (once each) */
-	int nunanalysed, cap_unanalysed;
 	struct proc_file files[MAX_FILES];
 };
 
@@ -197,24 +189,15 @@ static int unanalysable(int err)
 
 /*
  * The file open as fd, which pid executes or maps, could not be analysed
- * (err): said on stderr once per file (device, inode, change time) and
- * counted among what was not traced; the caller marks it as no Python, so it
+ * (err): said on stderr once per file (device, inode, change time, kept by
+ * the attacher, which the metrics count) and counted among what was not traced; the caller marks it as no Python, so it
  * is not analysed again.
  */
 static void not_analysed(struct discovery *d, pid_t pid, const char *comm, int fd,
 			 const char *shown, int err)
 {
-	struct file_id id = { 0 };
-	struct stat st;
-	int i;
-
-	if (!fstat(fd, &st))
-		id = (struct file_id){ st.st_dev, st.st_ino, st.st_ctim.tv_sec, st.st_ctim.tv_nsec };
-	for (i = 0; i < d->nunanalysed; i++)
-		if (!memcmp(&d->unanalysed[i], &id, sizeof(id)))
-			return;
-	if (!VEC_RESERVE(d->unanalysed, d->nunanalysed, d->cap_unanalysed, 16))
-		d->unanalysed[d->nunanalysed++] = id;
+	if (!attacher__note_unanalysed_fd(d->att, fd))
+		return;
 	pa_warn("PID %d (%s) runs %s, which could not be analysed: %s: not traced (said once "
 		"for this file)", pid, comm, shown, pybin_strerror(err));
 	d->nuntraced++;
@@ -1145,7 +1128,6 @@ void discovery__free(struct discovery *d)
 		close(d->watch[i].fd);
 	exec_hold__free(d->hold); /* everything still held runs */
 	free(d->pend);
-	free(d->unanalysed);
 	free(d);
 }
 

@@ -6,13 +6,15 @@ returns at once, and a system-wide tracer keeps reporting other processes' event
 ends on time with -d while such a binary is started."""
 import json
 import os
+import socket
 import struct
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
-from harness import PREFIX, Tool, run_tool
+from harness import PREFIX, Tool, free_port, parse_json_lines, run_tool
 
 pytestmark = pytest.mark.usefixtures("tool")
 
@@ -294,8 +296,12 @@ def test_list_lying_headers(lying, name):
 def test_systemwide_lying_headers_never_silent(lying, tmp_path):
     """A system-wide tracer, the lying copies started after it: each one's event is seen (by
     the route said), or the copy is named in one warning line — never silence.  The copy
-    with no readable symbols, run twice, is said once; ls and sh are said nothing of."""
-    tool = Tool(["-j", "-d", "12", "-e", DYN_EVENT])
+    with no readable symbols, run twice, is said once; ls and sh are said nothing of.  The
+    metrics count the file that could not be analysed."""
+    port = free_port(socket.SOCK_STREAM)
+    out = tmp_path / "events.jsonl"
+    tool = Tool(["-j", "-d", "12", "-e", DYN_EVENT, "-o", out,
+                 "--metrics", "127.0.0.1:%d" % port])
     pids = {}
     try:
         tool.wait_ready()
@@ -309,11 +315,15 @@ def test_systemwide_lying_headers_never_silent(lying, tmp_path):
                 pids.setdefault(name, []).append(int(p.stdout))
         subprocess.run(["ls", "/"], capture_output=True, timeout=30)
         subprocess.run(["sh", "-c", "true"], capture_output=True, timeout=30)
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+            metrics = r.read().decode()
         rc = tool.wait(60)
     finally:
         tool.kill()
     assert rc == 0, tool.describe()
-    events = [e for e in tool.events() if e.get("event") == DYN_EVENT]
+    assert "\npyaudit_unanalysed_binaries 1\n" in metrics, metrics
+    events = [e for e in parse_json_lines(out.read_bytes(), str(out))
+              if e.get("event") == DYN_EVENT]
     for name, (_, route, complete) in sorted(LYING.items()):
         mine = [e for e in events if e["pid"] in pids[name]]
         said = [l for l in tool.err if lying[name] in l and "warning" in l]
