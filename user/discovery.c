@@ -190,14 +190,18 @@ static int unanalysable(int err)
 /*
  * The file open as fd, which pid executes or maps, could not be analysed
  * (err): said on stderr once per file (device, inode, change time, kept by
- * the attacher, which the metrics count) and counted among what was not traced; the caller marks it as no Python, so it
- * is not analysed again.
+ * the attacher, which the metrics count) and counted among what was not
+ * traced; the caller marks it as no Python, so it is not analysed again.
  */
 static void not_analysed(struct discovery *d, pid_t pid, const char *comm, int fd,
-			 const char *shown, int err)
+			 const char *name, int err)
 {
+	char shown[512];
+
 	if (!attacher__note_unanalysed_fd(d->att, fd))
 		return;
+	snprintf(shown, sizeof(shown), "%.511s", name);
+	target_sanitize(shown); /* a file name may hold terminal controls */
 	pa_warn("PID %d (%s) runs %s, which could not be analysed: %s: not traced (said once "
 		"for this file)", pid, comm, shown, pybin_strerror(err));
 	d->nuntraced++;
