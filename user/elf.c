@@ -16,8 +16,9 @@
  * for the dynamic symbols, the relocations (DT_RELA, DT_JMPREL, DT_RELR) and
  * .eh_frame_hdr (PT_GNU_EH_FRAME); the section view is a second source.  A
  * file whose section headers are absent or unusable (none of them gives code
- * bytes in the file) gets a section table made from its program headers, so
- * the scans that walk sections walk the loaded bytes.
+ * bytes in the file, or a loaded one is not what a PT_LOAD maps) gets its
+ * loaded sections made from its program headers, so the scans that walk
+ * sections walk the loaded bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -541,24 +542,41 @@ static int load_sections(struct elf_file *ef, const Elf64_Ehdr *eh)
 	return 0;
 }
 
-/* A section table of the file's program headers, for a file whose own is absent or unusable. */
+/*
+ * The loaded sections made from the program headers, for a file whose own
+ * are absent or unusable.  Sections that are not loaded (.symtab, notes) are
+ * kept at their indices; loaded ones are blanked (what they claim is not
+ * what is mapped), and the PT_LOADs, PT_DYNAMIC and PT_GNU_EH_FRAME follow.
+ */
 static int synth_sections(struct elf_file *ef)
 {
 	static const char *const load_names[8] = {
 		".load", ".load.x", ".load.w", ".load.wx", ".load.r", ".load.rx", ".load.rw",
 		".load.rwx",
 	};
-	size_t i, n = 0, max = ef->nsegs + 5, dynstr = 0;
-	struct elf_section *s;
+	size_t i, n = ef->nsecs ? ef->nsecs : 1, max = n + ef->nsegs + 5, dynstr = 0;
+	struct elf_section *s, *secs = calloc(max, sizeof(*secs));
+	size_t *str_end = malloc(max * sizeof(*str_end));
 
+	if (!secs || !str_end) {
+		free(secs);
+		free(str_end);
+		return -ENOMEM;
+	}
+	memset(str_end, 0xff, max * sizeof(*str_end));
+	secs[0] = (struct elf_section){ .name = "" };
+	for (i = 1; i < ef->nsecs; i++) {
+		if (ef->secs[i].flags & SHF_ALLOC) {
+			secs[i] = (struct elf_section){ .name = "" };
+			continue;
+		}
+		secs[i] = ef->secs[i];
+		str_end[i] = ef->str_end[i];
+	}
 	free(ef->secs);
 	free(ef->str_end);
-	ef->secs = calloc(max, sizeof(*ef->secs));
-	ef->str_end = malloc(max * sizeof(*ef->str_end));
-	if (!ef->secs || !ef->str_end)
-		return -ENOMEM;
-	memset(ef->str_end, 0xff, max * sizeof(*ef->str_end));
-	ef->secs[n++] = (struct elf_section){ .name = "" };
+	ef->secs = secs;
+	ef->str_end = str_end;
 	for (i = 0; i < ef->nsegs; i++) {
 		const struct elf_segment *g = &ef->segs[i];
 		uint64_t size = g->filesz;
@@ -627,6 +645,38 @@ static int synth_sections(struct elf_file *ef)
 	ef->nsecs = n;
 	ef->synth = 1;
 	return 0;
+}
+
+/*
+ * Does every loaded section (SHF_ALLOC, not SHT_NOBITS) lie in the file
+ * bytes of a PT_LOAD, at the file offset that PT_LOAD maps its address from?
+ * A header that says otherwise describes something other than what runs.
+ */
+static int alloc_sections_mapped(struct elf_file *ef)
+{
+	size_t i, j;
+
+	if (elf_file__charge(ef, ef->nsecs * (ef->nsegs + 1) / 4 + 1))
+		return 1; /* the budget decides this file's fate */
+	for (i = 1; i < ef->nsecs; i++) {
+		const struct elf_section *s = &ef->secs[i];
+		int ok = 0;
+
+		if (!(s->flags & SHF_ALLOC) || s->type == SHT_NOBITS || !s->size)
+			continue;
+		if (!s->data)
+			return 0;
+		for (j = 0; j < ef->nsegs && !ok; j++) {
+			const struct elf_segment *g = &ef->segs[j];
+
+			ok = s->addr >= g->vaddr && s->addr - g->vaddr <= g->filesz &&
+			     s->size <= g->filesz - (s->addr - g->vaddr) &&
+			     s->offset == g->offset + (s->addr - g->vaddr);
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
 }
 
 /* Does any section give code bytes in the file? */
@@ -812,11 +862,9 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 			load_dynamic(ef, s, s->link);
 		}
 	}
-	if (!has_code_section(ef)) {
-		/* no section headers the scans can use: made from the program headers */
+	if (!has_code_section(ef) || !alloc_sections_mapped(ef)) {
+		/* no section headers the scans can trust: made from the program headers */
 		ef->sec_lie = 1;
-		ef->symtab = (struct elf_symtab){ 0 }; /* its st_shndx name sections gone */
-		ef->dynsym_sec = (struct elf_symtab){ 0 };
 		err = synth_sections(ef);
 		if (err)
 			goto err;

@@ -98,9 +98,12 @@ struct elf_func_range {
  * PT_DYNAMIC and PT_GNU_EH_FRAME as ld.so and the unwinder find them (the
  * section headers' .dynsym is searched too when it is another table); a file
  * with no usable section headers (none, a table outside the file, none giving
- * code bytes) gets sections made from its PT_LOADs (".load.rx", ".load.r",
- * ".load.rw", ...) and from PT_DYNAMIC (".dynamic", ".dynstr", ".dynsym") and
- * PT_GNU_EH_FRAME (".eh_frame_hdr").
+ * code bytes, or a loaded section that is not what a PT_LOAD maps: its bytes
+ * outside the file, at another offset or address) gets its loaded sections
+ * replaced by sections made from its PT_LOADs (".load.rx", ".load.r",
+ * ".load.rw", ...), PT_DYNAMIC (".dynamic", ".dynstr", ".dynsym") and
+ * PT_GNU_EH_FRAME (".eh_frame_hdr"); sections that are not loaded (.symtab,
+ * the stapsdt notes) are kept.
  */
 int elf_file__open(const char *path, struct elf_file **out);
 /* The same, from an open descriptor (not consumed; the file is read through a dup of it). */
