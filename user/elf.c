@@ -1639,11 +1639,12 @@ static int notes_in(const struct elf_file *ef, const unsigned char *d, uint64_t 
 		memcpy(&u.base, desc + 8, 8);
 		memcpy(&u.sema, desc + 16, 8);
 		prov = desc + 24;
+		/* (a NULL from memchr is tested before it is stepped past: NULL + 1 is undefined) */
 		name = memchr(prov, 0, end - prov);
-		if (!name++ || name >= end)
+		if (!name || ++name >= end)
 			goto next;
 		args = memchr(name, 0, end - name);
-		if (!args++ || args >= end || !memchr(args, 0, end - args))
+		if (!args || ++args >= end || !memchr(args, 0, end - args))
 			goto next;
 		u.provider = prov;
 		u.name = name;
