@@ -288,7 +288,8 @@ static int bounded(const char *tag, const struct sound *s, const struct img *im)
 
 	snprintf(nm, sizeof(nm), "%s", tag);
 	a = pysys_addr(im);
-	ASSERT_TRUE(unit_name("%s_pysys_same_or_none", nm), a == 0 || a == s->pysys);
+	if (s->b)
+		ASSERT_TRUE(unit_name("%s_pysys_same_or_none", nm), a == 0 || a == s->pysys);
 	err = analyse(nm, im, &b);
 	if (err == 0)
 		ASSERT_TRUE(unit_name("%s_result", nm), b != NULL);
@@ -510,10 +511,42 @@ out:
 	free(base.d);
 }
 
+/*
+ * The small files of tests/fuzz/regressions/elf (dynview_inputs.py): no
+ * section headers, PT_DYNAMIC lying in one field each.  The sound one has
+ * PySys_Audit; none may be "not a Python" (each holds CPython's string).
+ */
+static void run_small(void)
+{
+	glob_t g;
+	size_t i;
+
+	if (glob("tests/fuzz/regressions/elf/dyn-*", 0, NULL, &g)) {
+		printf("test:SKIP:dynview small files (run from the source tree)\n");
+		return;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+		struct sound none = { 0 };
+		struct img im;
+		int err;
+
+		if (!load(g.gl_pathv[i], &im))
+			continue;
+		err = bounded(base, &none, &im);
+		ASSERT_TRUE(unit_name("%s_not_clean_no", base), err != -ENOENT);
+		if (strcmp(base, "dyn-sound") == 0)
+			ASSERT_INT(unit_name("%s_analysed", base), err, 0);
+		free(im.d);
+	}
+	globfree(&g);
+}
+
 int main(void)
 {
 	glob_t g;
 
+	run_small();
 	run_base("/usr/bin/python3.11", "python3.11");
 	/* the pyenv libpython (symbols, RELA), else any */
 	if (access("/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0", R_OK) == 0) {
