@@ -501,7 +501,7 @@ static const struct {
 	    { 0x124, 4, 0x2000006 }, { 0x75f738, 8, ~0ull }, { 0x98, 8, ~0ull } } },
 	/*
 	 * a stapsdt note whose provider name has no NUL after it: NULL + 1 from
-	 * memchr's answer (the note parser that replaced libelf's, at ~10 minutes)
+	 * memchr's answer (the note parser that replaced libelf's, at ~3 minutes)
 	 */
 	{ "fuzz_note_name_unterminated", "/var/cache/pyaudit-trace/matrix/roots/sid/usr/bin/python3.15",
 	  { { 0x894f98, 4, ~0ull }, { 0x1d8, 8, 0x2735b9 }, { 0x894908, 8, 2 },
