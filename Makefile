@@ -103,6 +103,7 @@ unit-san: $(SAN_BINS)
 
 # libFuzzer targets (clang; libclang-rt-14-dev has the runtime), see tests/fuzz/run.sh.
 # `make fuzz` runs each for FUZZ_TIME seconds; `make test` for FUZZ_SHORT.
+# FUZZ_TARGETS=elf (or decode) runs that one only.
 FUZZ_CC	   ?= clang
 FUZZ_TIME  ?= 600
 FUZZ_SHORT ?= 40
@@ -136,10 +137,10 @@ $(OUT)/fuzz/seed_records: tests/fuzz/seed_records.c tests/unit/unit.h
 FUZZ_BINS := $(OUT)/fuzz/fuzz_elf $(OUT)/fuzz/fuzz_decode $(OUT)/fuzz/seed_records
 
 fuzz: $(FUZZ_BINS)
-	$(Q)tests/fuzz/run.sh $(OUT) $(FUZZ_TIME)
+	$(Q)tests/fuzz/run.sh $(OUT) $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 fuzz-short: $(FUZZ_BINS)
-	$(Q)tests/fuzz/run.sh $(OUT) $(FUZZ_SHORT)
+	$(Q)tests/fuzz/run.sh $(OUT) $(FUZZ_SHORT) $(FUZZ_TARGETS)
 
 e2e: $(BIN)
 	$(Q)$(PYTHON) -m pytest -q -rs tests/e2e

@@ -50,6 +50,9 @@ struct attacher {
 	/* ctime 0: not known (marked from a name, not an open file) */
 	struct { uint64_t dev, ino, ctime; } *others;
 	int nothers, cap_others;
+	/* files that could not be analysed, each once (device, inode, change time) */
+	struct { uint64_t dev, ino, ctime; } *unanalysed;
+	int nunanalysed, cap_unanalysed;
 	struct probe_info *probes; /* probe id -> info (points into bins) */
 	int nprobes, cap_probes;
 };
@@ -86,6 +89,7 @@ void attacher__free(struct attacher *a)
 	free(a->sets);
 	free(a->bins);
 	free(a->others);
+	free(a->unanalysed);
 	free(a->probes);
 	free(a);
 }
@@ -150,6 +154,31 @@ int attacher__known_other_fd(struct attacher *a, int fd)
 		if (a->others[i].dev == st.st_dev && a->others[i].ino == st.st_ino)
 			return a->others[i].ctime == ctime_ns(&st);
 	return 0;
+}
+
+int attacher__note_unanalysed_fd(struct attacher *a, int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fstat(fd, &st))
+		return 1;
+	for (i = 0; i < a->nunanalysed; i++)
+		if (a->unanalysed[i].dev == st.st_dev && a->unanalysed[i].ino == st.st_ino &&
+		    a->unanalysed[i].ctime == ctime_ns(&st))
+			return 0;
+	if (VEC_RESERVE(a->unanalysed, a->nunanalysed, a->cap_unanalysed, 16))
+		return 1;
+	a->unanalysed[a->nunanalysed].dev = st.st_dev;
+	a->unanalysed[a->nunanalysed].ino = st.st_ino;
+	a->unanalysed[a->nunanalysed].ctime = ctime_ns(&st);
+	a->nunanalysed++;
+	return 1;
+}
+
+int attacher__unanalysed(const struct attacher *a)
+{
+	return a ? a->nunanalysed : 0;
 }
 
 void attacher__mark_other_fd(struct attacher *a, int fd)

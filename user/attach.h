@@ -74,6 +74,14 @@ void attacher__mark_other(struct attacher *a, uint64_t dev, uint64_t ino);
  */
 int attacher__known_other_fd(struct attacher *a, int fd);
 void attacher__mark_other_fd(struct attacher *a, int fd);
+/*
+ * A file that could not be analysed (pybin__open_fd: -EBADMSG, -ENODATA,
+ * -E2BIG, -EFBIG), kept by (device, inode, change time).  Returns 1 the first
+ * time the file is noted, 0 after.
+ */
+int attacher__note_unanalysed_fd(struct attacher *a, int fd);
+/* How many such files were noted. */
+int attacher__unanalysed(const struct attacher *a);
 /* Is (dev, ino) a Python binary probed for every process?  Since when (CLOCK_MONOTONIC). */
 int attacher__probed_all(struct attacher *a, uint64_t dev, uint64_t ino, uint64_t *since_ns);
 

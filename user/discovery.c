@@ -233,6 +233,39 @@ static void untraced(struct discovery *d, pid_t pid, const char *fmt, ...)
 	d->nuntraced++;
 }
 
+/*
+ * Could the file not be analysed (the attacher's answer err)?  -ENOENT (no
+ * PySys_Audit in sound headers) and -ENOEXEC (not an x86-64 ELF file: a
+ * script, another architecture) are clean answers, said by nobody: every exec
+ * on the machine is looked at.  A malformed x86-64 ELF file, a CPython whose
+ * symbols cannot be found, one too costly to analyse or too large to read
+ * may be a Python that runs unseen.
+ */
+static int unanalysable(int err)
+{
+	return err == -EBADMSG || err == -ENODATA || err == -E2BIG || err == -EFBIG;
+}
+
+/*
+ * The file open as fd, which pid executes or maps, could not be analysed
+ * (err): said on stderr once per file (device, inode, change time, kept by
+ * the attacher, which the metrics count) and counted among what was not
+ * traced; the caller marks it as no Python, so it is not analysed again.
+ */
+static void not_analysed(struct discovery *d, pid_t pid, const char *comm, int fd,
+			 const char *name, int err)
+{
+	char shown[512];
+
+	if (!attacher__note_unanalysed_fd(d->att, fd))
+		return;
+	snprintf(shown, sizeof(shown), "%.511s", name);
+	target_sanitize(shown); /* a file name may hold terminal controls */
+	pa_warn("PID %d (%s) runs %s, which could not be analysed: %s: not traced (said once "
+		"for this file)", pid, comm, shown, pybin_strerror(err));
+	d->nuntraced++;
+}
+
 #define ATTACH_TRIES 3
 
 /*
@@ -290,10 +323,14 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			err = attacher__add_fd(d->att, fd, shown, attach_pid, &res, &why);
 			if (err == -ENOENT)
 				said_old_python(d, pid, comm0, fd, shown);
-			if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
+			if (unanalysable(err)) {
+				target_comm(pid, comm, sizeof(comm));
+				not_analysed(d, pid, comm[0] ? comm : comm0, fd, shown, err);
+			}
+			if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP || unanalysable(err))
 				attacher__mark_other_fd(d->att, fd);
 			close(fd);
-			if (err == -ENOENT || err == -ENOEXEC)
+			if (err == -ENOENT || err == -ENOEXEC || unanalysable(err))
 				continue;
 			if (err == -ENOTSUP) {
 				if (strict) {
@@ -786,10 +823,12 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 		return;
 	}
 	err = attacher__add_fd(d->att, fd, shown, -1, &res, &why);
-	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP)
+	if (unanalysable(err))
+		not_analysed(d, p->pid, p->comm, fd, shown, err);
+	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP || unanalysable(err))
 		attacher__mark_other_fd(d->att, fd);
 	close(fd);
-	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP) {
+	if (err == -ENOENT || err == -ENOEXEC || err == -ENOTSUP || unanalysable(err)) {
 		settle_file(d, p->dev, p->ino);
 		return;
 	}
@@ -908,11 +947,13 @@ static int probe_needed_libpython(struct discovery *d, const struct held_exec *e
 					       &why);
 			if (err == -ENOENT)
 				said_old_python(d, e->pid, comm, fd, name[0] ? name : nd.name[k]);
-			if (err == -ENOENT || err == -ENOEXEC)
+			if (unanalysable(err))
+				not_analysed(d, e->pid, comm, fd, name[0] ? name : nd.name[k], err);
+			if (err == -ENOENT || err == -ENOEXEC || unanalysable(err))
 				attacher__mark_other_fd(d->att, fd);
 			close(fd);
 			/* found, and no Python to probe (one before 3.8): nothing to wait for */
-			if ((err == -ENOENT || err == -ENOEXEC) && ret < 0)
+			if ((err == -ENOENT || err == -ENOEXEC || unanalysable(err)) && ret < 0)
 				ret = 0;
 			if (err == -ENOTSUP) {
 				untraced(d, e->pid, "%s", why);
@@ -975,7 +1016,9 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 				d->nheld_probed++;
 				say_probed(e->pid, comm, &res, attach_pid);
 			}
-		} else if (err == -ENOENT || err == -ENOEXEC) {
+		} else if (err == -ENOENT || err == -ENOEXEC || unanalysable(err)) {
+			if (unanalysable(err))
+				not_analysed(d, e->pid, comm, e->fd, shown, err);
 			attacher__mark_other_fd(d->att, e->fd);
 			other = 1;
 		} else if (err == -ENOTSUP) {

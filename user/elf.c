@@ -2,16 +2,26 @@
 /*
  * elf.c - read-only view of one x86-64 ELF file (see elf.h).
  *
- * libelf parses the headers; the file image it maps (elf_rawfile) is then read
- * directly, with every offset and size checked against the file size, so a
- * truncated or hostile file yields -ENOEXEC/-ENOENT, never a read past the end.
- * Everything is computed lazily and cached in struct elf_file: the symbol
- * tables are only walked, the relocation and FDE tables are sorted on first use.
+ * The file is read into memory once and its headers parsed here, with every
+ * offset and size checked against the file size, so a truncated or hostile
+ * file yields an error or -ENOENT, never a read past the end.  Everything is
+ * computed lazily and cached in struct elf_file: the symbol tables are only
+ * walked, the relocation and FDE tables are sorted on first use.
+ *
+ * Two views of one file.  Section headers are for linkers and debuggers: the
+ * kernel and ld.so never read them, so a file whose section headers lie, or
+ * has none, still runs.  What runs is described by the program headers, and
+ * the dynamic symbols by PT_DYNAMIC (DT_SYMTAB, DT_STRTAB, the symbol count
+ * from DT_GNU_HASH or DT_HASH), as ld.so finds them.  That view is preferred
+ * for the dynamic symbols, the relocations (DT_RELA, DT_JMPREL, DT_RELR) and
+ * .eh_frame_hdr (PT_GNU_EH_FRAME); the section view is a second source.  A
+ * file whose section headers are absent or unusable (none of them gives code
+ * bytes in the file, or a loaded one is not what a PT_LOAD maps) gets its
+ * loaded sections made from its program headers, so the scans that walk
+ * sections walk the loaded bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,9 +54,17 @@ struct elf_reloc {
 	int rela_relative; /* from an R_X86_64_RELATIVE RELA entry */
 };
 
+/* What PT_DYNAMIC says (vaddrs; 0: absent). */
+struct dyn_view {
+	uint64_t symtab, strtab, strsz, syment, hash, gnu_hash;
+	uint64_t rela, relasz, relaent, jmprel, pltrelsz, pltrel, relr, relrsz, relrent;
+	uint64_t soname; /* offset into the string table, or UINT64_MAX */
+	int pie;
+};
+
 struct elf_file {
 	int fd;
-	Elf *elf;
+	unsigned char *buf;
 	const unsigned char *img;
 	size_t size;
 	uint64_t dev, ino;
@@ -60,7 +78,21 @@ struct elf_file {
 	size_t nsecs;
 	size_t *str_end; /* per section: strtab_end() of it as a string table, or SIZE_MAX */
 
-	struct elf_symtab dynsym, symtab;
+	/*
+	 * dynsym: PT_DYNAMIC's table if it has a usable one, else the SHT_DYNSYM
+	 * section's; dynsym_sec: the section's, when it is another table.
+	 */
+	struct elf_symtab dynsym, dynsym_sec, symtab;
+	int have_dynamic;	/* PT_DYNAMIC read */
+	struct dyn_view dv;
+	int synth;		/* the section table was made from the program headers */
+	int sec_lie;		/* section headers absent, unusable, or at odds with PT_DYNAMIC */
+	struct elf_segment dv_ph; /* PT_DYNAMIC, if have_dv_ph */
+	struct elf_segment eh_ph; /* PT_GNU_EH_FRAME, if have_eh_ph */
+	int have_dv_ph, have_eh_ph;
+#define ELF_MAX_NOTE_PH 16
+	struct elf_segment note_ph[ELF_MAX_NOTE_PH]; /* PT_NOTE */
+	size_t nnote_ph;
 
 	int relocs_done;
 	struct elf_reloc *relocs;
@@ -285,6 +317,403 @@ static void load_dynamic(struct elf_file *ef, const struct elf_section *sec, siz
 	}
 }
 
+/*
+ * The file bytes mapped at vaddr, up to the end of the file-backed part of
+ * the PT_LOAD holding it (and of the file): *avail gets how many.  NULL if
+ * vaddr is in no segment's file bytes.
+ */
+static const unsigned char *seg_span(const struct elf_file *ef, uint64_t vaddr, uint64_t *avail)
+{
+	size_t i;
+
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct elf_segment *s = &ef->segs[i];
+		uint64_t delta = vaddr - s->vaddr, len;
+
+		if (vaddr < s->vaddr || delta >= s->filesz)
+			continue;
+		if (s->offset > ef->size || delta >= ef->size - s->offset)
+			return NULL;
+		len = s->filesz - delta;
+		if (len > ef->size - s->offset - delta)
+			len = ef->size - s->offset - delta;
+		*avail = len;
+		return ef->img + s->offset + delta;
+	}
+	return NULL;
+}
+
+/* Most symbols a dynamic symbol table may have (a libpython has ~2000). */
+#define DYN_MAX_SYMS (1u << 22)
+
+/*
+ * The number of symbols ld.so can see: from DT_GNU_HASH, the highest index
+ * any bucket's chain reaches (+1), or DT_HASH's nchain.  Every read lies in
+ * the segment the table starts in; every step is charged.  0 if neither
+ * table is usable.
+ */
+static uint64_t dyn_symcount(struct elf_file *ef, uint64_t max)
+{
+	const unsigned char *p;
+	uint64_t avail, cnt = 0;
+
+	if (ef->dv.gnu_hash && (p = seg_span(ef, ef->dv.gnu_hash, &avail)) && avail >= 16) {
+		uint32_t nbuckets, symoffset, bloom, b, maxb = 0, w;
+		uint64_t chains, i;
+
+		memcpy(&nbuckets, p, 4);
+		memcpy(&symoffset, p + 4, 4);
+		memcpy(&bloom, p + 8, 4);
+		/* header, bloom words and buckets must lie in the span */
+		if (nbuckets && (uint64_t)bloom * 8 <= avail - 16 &&
+		    (uint64_t)nbuckets * 4 <= avail - 16 - (uint64_t)bloom * 8 &&
+		    !elf_file__charge(ef, nbuckets / 4 + 1)) {
+			const unsigned char *buckets = p + 16 + (uint64_t)bloom * 8;
+
+			for (b = 0; b < nbuckets; b++) {
+				memcpy(&w, buckets + (uint64_t)b * 4, 4);
+				if (w > maxb)
+					maxb = w;
+			}
+			chains = 16 + (uint64_t)bloom * 8 + (uint64_t)nbuckets * 4;
+			if (maxb == 0) {
+				cnt = symoffset; /* no symbol hashed */
+			} else if (maxb >= symoffset) {
+				/* walk the last chain to its end bit, within the span and max */
+				for (i = maxb; i < max; i++) {
+					uint64_t at = chains + (i - symoffset) * 4;
+
+					if (at > avail - 4 || elf_file__charge(ef, 1))
+						break;
+					memcpy(&w, p + at, 4);
+					if (w & 1) {
+						cnt = i + 1;
+						break;
+					}
+				}
+			}
+		}
+	}
+	if (!cnt && ef->dv.hash && (p = seg_span(ef, ef->dv.hash, &avail)) && avail >= 8) {
+		uint32_t nchain;
+
+		memcpy(&nchain, p + 4, 4);
+		cnt = nchain;
+	}
+	return cnt > max ? max : cnt;
+}
+
+/*
+ * PT_DYNAMIC as ld.so reads it (through its vaddr): the tags this file
+ * needs.  Returns 0, or -ENOENT if the file has none in its loaded bytes.
+ */
+static int read_dynamic(struct elf_file *ef, uint64_t vaddr, uint64_t filesz)
+{
+	const unsigned char *p;
+	uint64_t avail, i, n;
+	Elf64_Dyn d;
+
+	p = seg_span(ef, vaddr, &avail);
+	if (!p)
+		return -ENOENT;
+	if (filesz < avail)
+		avail = filesz;
+	n = avail / sizeof(d);
+	ef->dv.soname = UINT64_MAX;
+	/* a real PT_DYNAMIC has a few dozen entries */
+	for (i = 0; i < n && i < 4096; i++) {
+		memcpy(&d, p + i * sizeof(d), sizeof(d));
+		if (d.d_tag == DT_NULL || elf_file__charge(ef, 1))
+			break;
+		switch (d.d_tag) {
+		case DT_SYMTAB: ef->dv.symtab = d.d_un.d_ptr; break;
+		case DT_STRTAB: ef->dv.strtab = d.d_un.d_ptr; break;
+		case DT_STRSZ: ef->dv.strsz = d.d_un.d_val; break;
+		case DT_SYMENT: ef->dv.syment = d.d_un.d_val; break;
+		case DT_HASH: ef->dv.hash = d.d_un.d_ptr; break;
+		case DT_GNU_HASH: ef->dv.gnu_hash = d.d_un.d_ptr; break;
+		case DT_RELA: ef->dv.rela = d.d_un.d_ptr; break;
+		case DT_RELASZ: ef->dv.relasz = d.d_un.d_val; break;
+		case DT_RELAENT: ef->dv.relaent = d.d_un.d_val; break;
+		case DT_JMPREL: ef->dv.jmprel = d.d_un.d_ptr; break;
+		case DT_PLTRELSZ: ef->dv.pltrelsz = d.d_un.d_val; break;
+		case DT_PLTREL: ef->dv.pltrel = d.d_un.d_val; break;
+		case 36 /* DT_RELR */: ef->dv.relr = d.d_un.d_ptr; break;
+		case 35 /* DT_RELRSZ */: ef->dv.relrsz = d.d_un.d_val; break;
+		case 37 /* DT_RELRENT */: ef->dv.relrent = d.d_un.d_val; break;
+		case DT_SONAME: ef->dv.soname = d.d_un.d_val; break;
+		case DT_FLAGS_1:
+			if (d.d_un.d_val & DF_1_PIE)
+				ef->dv.pie = 1;
+			break;
+		}
+	}
+	ef->have_dynamic = 1;
+	return 0;
+}
+
+/*
+ * The dynamic symbol table of PT_DYNAMIC: DT_SYMTAB, DT_STRTAB (DT_STRSZ,
+ * cut to its segment), the count from the hash tables, cut to what lies in
+ * DT_SYMTAB's segment.  Returns 0, or -ENOENT if there is no usable one.
+ */
+static int dyn_symtab(struct elf_file *ef, struct elf_symtab *st)
+{
+	const unsigned char *syms, *strs;
+	uint64_t sym_avail, str_avail, cnt;
+
+	if (!ef->dv.symtab || !ef->dv.strtab || (ef->dv.syment && ef->dv.syment != sizeof(Elf64_Sym)))
+		return -ENOENT;
+	syms = seg_span(ef, ef->dv.symtab, &sym_avail);
+	strs = seg_span(ef, ef->dv.strtab, &str_avail);
+	if (!syms || !strs)
+		return -ENOENT;
+	if (ef->dv.strsz && ef->dv.strsz < str_avail)
+		str_avail = ef->dv.strsz;
+	cnt = dyn_symcount(ef, sym_avail / sizeof(Elf64_Sym) < DYN_MAX_SYMS
+				       ? sym_avail / sizeof(Elf64_Sym)
+				       : DYN_MAX_SYMS);
+	if (cnt < 2 || !str_avail || elf_file__charge(ef, str_avail / 16 + 1))
+		return -ENOENT;
+	st->raw = syms;
+	st->cnt = cnt;
+	st->strs = (const char *)strs;
+	st->strs_size = str_avail;
+	st->strs_end = strtab_end(st->strs, str_avail);
+	return st->strs_end ? 0 : -ENOENT;
+}
+
+/*
+ * The section headers.  Returns 0, -ENOENT if the file has none, or
+ * -EBADMSG if their table does not lie in the file or is not one of
+ * Elf64_Shdr entries (the caller then goes on without).
+ */
+static int load_sections(struct elf_file *ef, const Elf64_Ehdr *eh)
+{
+	uint64_t n = eh->e_shnum, strndx = eh->e_shstrndx, i;
+	size_t shstrs_end = 0;
+	const char *shstrs = NULL;
+	Elf64_Shdr sh;
+
+	if (!eh->e_shoff && !eh->e_shnum)
+		return -ENOENT;
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || !in_file(ef, eh->e_shoff, sizeof(sh)))
+		return -EBADMSG;
+	/* extended numbering: the count and the names' index in section 0 */
+	memcpy(&sh, ef->img + eh->e_shoff, sizeof(sh));
+	if (n == 0)
+		n = sh.sh_size;
+	if (strndx == SHN_XINDEX)
+		strndx = sh.sh_link;
+	if (n == 0)
+		return -ENOENT;
+	/* every header must lie in the file */
+	if (n > ef->size / sizeof(sh) || !in_file(ef, eh->e_shoff, n * sizeof(sh)))
+		return -EBADMSG;
+	ef->secs = calloc(n, sizeof(*ef->secs));
+	ef->str_end = malloc(n * sizeof(*ef->str_end));
+	if (!ef->secs || !ef->str_end)
+		return -ENOMEM;
+	memset(ef->str_end, 0xff, n * sizeof(*ef->str_end));
+	ef->nsecs = n;
+	/* Section names, checked once for the table (not per name). */
+	if (strndx < n) {
+		memcpy(&sh, ef->img + eh->e_shoff + strndx * sizeof(sh), sizeof(sh));
+		if (sh.sh_type == SHT_STRTAB && in_file(ef, sh.sh_offset, sh.sh_size)) {
+			shstrs = (const char *)ef->img + sh.sh_offset;
+			shstrs_end = strtab_end(shstrs, sh.sh_size);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct elf_section *s = &ef->secs[i];
+
+		memcpy(&sh, ef->img + eh->e_shoff + i * sizeof(sh), sizeof(sh));
+		s->name = sh.sh_name < shstrs_end ? shstrs + sh.sh_name : "";
+		s->addr = sh.sh_addr;
+		s->offset = sh.sh_offset;
+		s->size = sh.sh_size;
+		s->type = sh.sh_type;
+		s->flags = sh.sh_flags;
+		s->link = sh.sh_link;
+		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+		    !(sh.sh_flags & SHF_COMPRESSED) && in_file(ef, sh.sh_offset, sh.sh_size))
+			s->data = ef->img + sh.sh_offset;
+	}
+	return 0;
+}
+
+/*
+ * The loaded sections made from the program headers, for a file whose own
+ * are absent or unusable.  Sections that are not loaded (.symtab, notes) are
+ * kept at their indices; loaded ones are blanked (what they claim is not
+ * what is mapped), and the PT_LOADs, PT_DYNAMIC and PT_GNU_EH_FRAME follow.
+ */
+static int synth_sections(struct elf_file *ef)
+{
+	static const char *const load_names[8] = {
+		".load", ".load.x", ".load.w", ".load.wx", ".load.r", ".load.rx", ".load.rw",
+		".load.rwx",
+	};
+	size_t i, n = ef->nsecs ? ef->nsecs : 1, max = n + ef->nsegs + 5, dynstr = 0;
+	struct elf_section *s, *secs = calloc(max, sizeof(*secs));
+	size_t *str_end = malloc(max * sizeof(*str_end));
+
+	if (!secs || !str_end) {
+		free(secs);
+		free(str_end);
+		return -ENOMEM;
+	}
+	memset(str_end, 0xff, max * sizeof(*str_end));
+	secs[0] = (struct elf_section){ .name = "" };
+	for (i = 1; i < ef->nsecs; i++) {
+		if (ef->secs[i].flags & SHF_ALLOC) {
+			secs[i] = (struct elf_section){ .name = "" };
+			continue;
+		}
+		secs[i] = ef->secs[i];
+		str_end[i] = ef->str_end[i];
+	}
+	free(ef->secs);
+	free(ef->str_end);
+	ef->secs = secs;
+	ef->str_end = str_end;
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct elf_segment *g = &ef->segs[i];
+		uint64_t size = g->filesz;
+
+		if (g->offset > ef->size)
+			continue;
+		if (size > ef->size - g->offset)
+			size = ef->size - g->offset; /* what the file has of it */
+		s = &ef->secs[n++];
+		*s = (struct elf_section){
+			.name = load_names[g->flags & 7],
+			.addr = g->vaddr,
+			.offset = g->offset,
+			.size = size,
+			.type = SHT_PROGBITS,
+			.flags = SHF_ALLOC | (g->flags & PF_X ? SHF_EXECINSTR : 0) |
+				 (g->flags & PF_W ? SHF_WRITE : 0),
+			.data = ef->img + g->offset,
+		};
+	}
+	if (ef->dynsym.cnt) {
+		/* for readers of .dynamic / .dynstr (DT_NEEDED) and .dynsym */
+		s = &ef->secs[n];
+		*s = (struct elf_section){
+			.name = ".dynstr", .addr = ef->dv.strtab, .size = ef->dynsym.strs_size,
+			.type = SHT_STRTAB, .flags = SHF_ALLOC, .data = ef->dynsym.strs,
+			.offset = (const unsigned char *)ef->dynsym.strs - ef->img,
+		};
+		dynstr = n++;
+		s = &ef->secs[n++];
+		*s = (struct elf_section){
+			.name = ".dynsym", .addr = ef->dv.symtab,
+			.size = ef->dynsym.cnt * sizeof(Elf64_Sym), .type = SHT_DYNSYM,
+			.flags = SHF_ALLOC, .data = ef->dynsym.raw, .link = dynstr,
+			.offset = ef->dynsym.raw - ef->img,
+		};
+	}
+	for (i = 0; i < 1 && ef->have_dv_ph; i++) {
+		uint64_t avail;
+		const unsigned char *p = seg_span(ef, ef->dv_ph.vaddr, &avail);
+
+		if (!p)
+			break;
+		s = &ef->secs[n++];
+		*s = (struct elf_section){
+			.name = ".dynamic", .addr = ef->dv_ph.vaddr,
+			.size = ef->dv_ph.filesz < avail ? ef->dv_ph.filesz : avail,
+			.type = SHT_DYNAMIC, .flags = SHF_ALLOC | SHF_WRITE, .data = p,
+			.offset = p - ef->img, .link = dynstr,
+		};
+	}
+	if (ef->have_eh_ph) {
+		uint64_t avail;
+		const unsigned char *p = seg_span(ef, ef->eh_ph.vaddr, &avail);
+
+		if (p) {
+			s = &ef->secs[n++];
+			*s = (struct elf_section){
+				.name = ".eh_frame_hdr", .addr = ef->eh_ph.vaddr,
+				.size = ef->eh_ph.filesz < avail ? ef->eh_ph.filesz : avail,
+				.type = SHT_PROGBITS, .flags = SHF_ALLOC, .data = p,
+				.offset = p - ef->img,
+			};
+		}
+	}
+	ef->nsecs = n;
+	ef->synth = 1;
+	return 0;
+}
+
+/*
+ * Does every loaded section (SHF_ALLOC, not SHT_NOBITS) lie in the file
+ * bytes of a PT_LOAD, at the file offset that PT_LOAD maps its address from?
+ * A header that says otherwise describes something other than what runs.
+ */
+static int alloc_sections_mapped(struct elf_file *ef)
+{
+	size_t i, j;
+
+	if (elf_file__charge(ef, ef->nsecs * (ef->nsegs + 1) / 4 + 1))
+		return 1; /* the budget decides this file's fate */
+	for (i = 1; i < ef->nsecs; i++) {
+		const struct elf_section *s = &ef->secs[i];
+		int ok = 0;
+
+		if (!(s->flags & SHF_ALLOC) || s->type == SHT_NOBITS || !s->size)
+			continue;
+		if (!s->data)
+			return 0;
+		for (j = 0; j < ef->nsegs && !ok; j++) {
+			const struct elf_segment *g = &ef->segs[j];
+
+			ok = s->addr >= g->vaddr && s->addr - g->vaddr <= g->filesz &&
+			     s->size <= g->filesz - (s->addr - g->vaddr) &&
+			     s->offset == g->offset + (s->addr - g->vaddr);
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* Does any section give code bytes in the file? */
+static int has_code_section(const struct elf_file *ef)
+{
+	size_t i;
+
+	for (i = 1; i < ef->nsecs; i++)
+		if ((ef->secs[i].flags & SHF_EXECINSTR) && ef->secs[i].data && ef->secs[i].size)
+			return 1;
+	return 0;
+}
+
+/* Reads the whole file: read(2), never mmap (see below). */
+static int read_all(struct elf_file *ef, uint64_t size)
+{
+	size_t got = 0;
+
+	ef->buf = malloc(size ? size : 1);
+	if (!ef->buf)
+		return -ENOMEM;
+	while (got < size) {
+		ssize_t n = pread(ef->fd, ef->buf + got, size - got, got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* the file shrank: what was read is the file */
+		got += n;
+	}
+	ef->img = ef->buf;
+	ef->size = got;
+	return 0;
+}
+
 int elf_file__open(const char *path, struct elf_file **out)
 {
 	int fd, err;
@@ -302,15 +731,12 @@ int elf_file__open(const char *path, struct elf_file **out)
 int elf_file__open_fd(int fd, struct elf_file **out)
 {
 	struct elf_file *ef;
-	GElf_Ehdr ehdr;
+	Elf64_Ehdr ehdr;
 	struct stat st;
-	size_t i, n, shstrndx, shstrs_end = 0;
-	const char *shstrs = NULL;
+	size_t i, n;
 	int err;
 
 	*out = NULL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOEXEC;
 	ef = calloc(1, sizeof(*ef));
 	if (!ef)
 		return -ENOMEM;
@@ -330,13 +756,11 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
 		goto err;
 	}
-	/* libelf reads the whole file into memory: not a sparse file of terabytes */
+	/* read whole into memory: not a sparse file of terabytes */
 	if ((uint64_t)st.st_size > ELF_MAX_FILE) {
 		err = -EFBIG;
 		goto err;
 	}
-
-	err = -ENOEXEC;
 	/*
 	 * Read, never mmap: a uprobe attached for every process (ours in
 	 * system-wide mode, or another tracer's) puts its int3 into every mapping
@@ -344,37 +768,30 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 	 * module decodes to place probes would be wrong.  read(2) sees the page
 	 * cache, which breakpoints never touch.
 	 */
-	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
-	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF)
+	err = read_all(ef, st.st_size);
+	if (err)
 		goto err;
-	ef->img = (const unsigned char *)elf_rawfile(ef->elf, &ef->size);
-	if (!ef->img || !gelf_getehdr(ef->elf, &ehdr))
+	err = -ENOEXEC;
+	if (ef->size < sizeof(ehdr))
 		goto err;
-	if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN))
+	memcpy(&ehdr, ef->img, sizeof(ehdr));
+	if (memcmp(ehdr.e_ident, ELFMAG, SELFMAG) || ehdr.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    ehdr.e_ident[EI_DATA] != ELFDATA2LSB || ehdr.e_machine != EM_X86_64 ||
+	    (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN))
 		goto err;
+	/* an x86-64 executable or library from here on: what is wrong with it is said */
+	err = -EBADMSG;
 	ef->type = ehdr.e_type;
 	ef->work_max = WORK_BASE + WORK_PER_BYTE * (uint64_t)ef->size;
 	if (ef->work_max > WORK_MAX)
 		ef->work_max = WORK_MAX;
 	/*
 	 * Program headers as the kernel takes them (fs/binfmt_elf.c): entries of
-	 * the one size, a table of at most 64 KiB.
+	 * the one size, a table of at most 64 KiB, in the file.
 	 */
-	if (ehdr.e_phentsize != sizeof(Elf64_Phdr) ||
-	    (uint64_t)ehdr.e_phnum * sizeof(Elf64_Phdr) > 65536)
-		goto err;
-	if (ehdr.e_shnum && ehdr.e_shentsize != sizeof(Elf64_Shdr))
-		goto err;
-	/*
-	 * libelf quietly hides section headers that lie past the end of a
-	 * truncated file; a file cut short is not one to probe.
-	 */
-	if (!in_file(ef, ehdr.e_phoff, (uint64_t)ehdr.e_phnum * ehdr.e_phentsize) ||
-	    !in_file(ef, ehdr.e_shoff, (uint64_t)ehdr.e_shnum * ehdr.e_shentsize))
-		goto err;
-
-	if (elf_getphdrnum(ef->elf, &n) || n > 65536 / sizeof(Elf64_Phdr))
+	n = ehdr.e_phnum;
+	if (ehdr.e_phentsize != sizeof(Elf64_Phdr) || n * sizeof(Elf64_Phdr) > 65536 ||
+	    !in_file(ef, ehdr.e_phoff, n * sizeof(Elf64_Phdr)))
 		goto err;
 	ef->segs = calloc(n ? n : 1, sizeof(*ef->segs));
 	if (!ef->segs) {
@@ -382,78 +799,75 @@ int elf_file__open_fd(int fd, struct elf_file **out)
 		goto err;
 	}
 	for (i = 0; i < n; i++) {
-		GElf_Phdr ph;
+		Elf64_Phdr ph;
+		struct elf_segment seg;
 
-		if (!gelf_getphdr(ef->elf, i, &ph))
-			goto err;
-		if (ph.p_type == PT_INTERP && ef->type == ET_DYN)
-			ef->pie = 1;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		ef->segs[ef->nsegs++] = (struct elf_segment){
+		memcpy(&ph, ef->img + ehdr.e_phoff + i * sizeof(ph), sizeof(ph));
+		seg = (struct elf_segment){
 			.vaddr = ph.p_vaddr,
 			.offset = ph.p_offset,
 			.filesz = ph.p_filesz,
 			.memsz = ph.p_memsz,
 			.flags = ph.p_flags,
 		};
+		if (ph.p_type == PT_INTERP && ef->type == ET_DYN)
+			ef->pie = 1;
+		else if (ph.p_type == PT_LOAD)
+			ef->segs[ef->nsegs++] = seg;
+		else if (ph.p_type == PT_DYNAMIC && !ef->have_dv_ph)
+			ef->dv_ph = seg, ef->have_dv_ph = 1; /* ld.so takes the first */
+		else if (ph.p_type == PT_GNU_EH_FRAME)
+			ef->eh_ph = seg, ef->have_eh_ph = 1;
+		else if (ph.p_type == PT_NOTE && ef->nnote_ph < ELF_MAX_NOTE_PH)
+			ef->note_ph[ef->nnote_ph++] = seg;
 	}
+	if (ef->have_dv_ph)
+		read_dynamic(ef, ef->dv_ph.vaddr, ef->dv_ph.filesz);
+	if (ef->dv.pie && ef->type == ET_DYN)
+		ef->pie = 1;
+	/* the dynamic symbols as ld.so sees them */
+	dyn_symtab(ef, &ef->dynsym);
+	if (ef->dynsym.cnt && ef->dv.soname < ef->dynsym.strs_end)
+		ef->soname = ef->dynsym.strs + ef->dv.soname;
 
-	/* Every header must lie in the file (also with e_shnum 0 and the count in section 0). */
-	if (elf_getshdrnum(ef->elf, &n) || elf_getshdrstrndx(ef->elf, &shstrndx) ||
-	    n > ef->size / sizeof(Elf64_Shdr))
+	err = load_sections(ef, &ehdr);
+	if (err == -ENOMEM)
 		goto err;
-	ef->secs = calloc(n ? n : 1, sizeof(*ef->secs));
-	if (!ef->secs) {
-		err = -ENOMEM;
-		goto err;
+	if (err) {
+		/* no section headers, or none usable: the program headers are what runs */
+		free(ef->secs);
+		free(ef->str_end);
+		ef->secs = NULL;
+		ef->str_end = NULL;
+		ef->nsecs = 0;
+		ef->sec_lie = 1;
 	}
-	ef->nsecs = n;
-	ef->str_end = malloc((n ? n : 1) * sizeof(*ef->str_end));
-	if (!ef->str_end) {
-		err = -ENOMEM;
-		goto err;
-	}
-	memset(ef->str_end, 0xff, (n ? n : 1) * sizeof(*ef->str_end));
-	{
-		/* Section names, checked once for the table (not with elf_strptr per name). */
-		Elf_Scn *scn = shstrndx < n ? elf_getscn(ef->elf, shstrndx) : NULL;
-		GElf_Shdr sh;
+	for (i = 0; i < ef->nsecs; i++) {
+		struct elf_section *s = &ef->secs[i];
+		struct elf_symtab st = { 0 };
 
-		if (scn && gelf_getshdr(scn, &sh) && sh.sh_type == SHT_STRTAB &&
-		    in_file(ef, sh.sh_offset, sh.sh_size)) {
-			shstrs = (const char *)ef->img + sh.sh_offset;
-			shstrs_end = strtab_end(shstrs, sh.sh_size);
+		if (s->type == SHT_DYNSYM) {
+			if (load_symtab(ef, s, &st, s->link)) {
+				ef->sec_lie = 1; /* a .dynsym header that gives no table */
+				continue;
+			}
+			if (!ef->dynsym.cnt)
+				ef->dynsym = st;
+			else if (st.raw != ef->dynsym.raw || st.cnt != ef->dynsym.cnt ||
+				 st.strs != ef->dynsym.strs)
+				ef->dynsym_sec = st, ef->sec_lie = 1;
+		} else if (s->type == SHT_SYMTAB) {
+			load_symtab(ef, s, &ef->symtab, s->link);
+		} else if (s->type == SHT_DYNAMIC && !ef->have_dynamic) {
+			load_dynamic(ef, s, s->link);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		Elf_Scn *scn = elf_getscn(ef->elf, i);
-		struct elf_section *s = &ef->secs[i];
-		GElf_Shdr sh;
-
-		if (!scn || !gelf_getshdr(scn, &sh))
+	if (!has_code_section(ef) || !alloc_sections_mapped(ef)) {
+		/* no section headers the scans can trust: made from the program headers */
+		ef->sec_lie = 1;
+		err = synth_sections(ef);
+		if (err)
 			goto err;
-		s->name = sh.sh_name < shstrs_end ? shstrs + sh.sh_name : "";
-		s->addr = sh.sh_addr;
-		s->offset = sh.sh_offset;
-		s->size = sh.sh_size;
-		s->type = sh.sh_type;
-		s->flags = sh.sh_flags;
-		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
-		    !(sh.sh_flags & SHF_COMPRESSED) && in_file(ef, sh.sh_offset, sh.sh_size))
-			s->data = ef->img + sh.sh_offset;
-	}
-	for (i = 0; i < n; i++) {
-		Elf_Scn *scn = elf_getscn(ef->elf, i);
-		GElf_Shdr sh;
-
-		gelf_getshdr(scn, &sh);
-		if (sh.sh_type == SHT_DYNSYM)
-			load_symtab(ef, &ef->secs[i], &ef->dynsym, sh.sh_link);
-		else if (sh.sh_type == SHT_SYMTAB)
-			load_symtab(ef, &ef->secs[i], &ef->symtab, sh.sh_link);
-		else if (sh.sh_type == SHT_DYNAMIC)
-			load_dynamic(ef, &ef->secs[i], sh.sh_link);
 	}
 	*out = ef;
 	return 0;
@@ -466,10 +880,9 @@ void elf_file__close(struct elf_file *ef)
 {
 	if (!ef)
 		return;
-	if (ef->elf)
-		elf_end(ef->elf);
 	if (ef->fd >= 0)
 		close(ef->fd);
+	free(ef->buf);
 	free(ef->segs);
 	free(ef->secs);
 	free(ef->str_end);
@@ -547,6 +960,9 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
 	for (i = 1; i < ef->nsecs; i++) {
 		const struct elf_section *s = &ef->secs[i];
 
+		/* a header whose bytes are not in the file claims nothing (its size may lie) */
+		if (!s->data && s->type != SHT_NOBITS)
+			continue;
 		if ((s->flags & SHF_ALLOC) && vaddr >= s->addr && vaddr - s->addr < s->size) {
 			*sec = *s;
 			return 0;
@@ -579,6 +995,9 @@ int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned 
 {
 	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym, 1, name, sym) == 0)
 		return 0;
+	/* the section headers' table, when it is another one (they lie, or PT_DYNAMIC does) */
+	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym_sec, 1, name, sym) == 0)
+		return 0;
 	if ((where & ELF_SYM_SYMTAB) && find_in(ef, &ef->symtab, 0, name, sym) == 0)
 		return 0;
 	return -ENOENT;
@@ -603,10 +1022,19 @@ static int func_at_in(const struct elf_file *ef, const struct elf_symtab *st, in
 
 		sym_at(st, i, &cur);
 		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
-		    s->st_shndx >= ef->nsecs || s->st_size == 0)
+		    (!ef->synth && s->st_shndx >= ef->nsecs) || s->st_size == 0)
 			continue;
 		if (vaddr < s->st_value || vaddr - s->st_value >= s->st_size)
 			continue;
+		if (ef->synth) {
+			/* st_shndx named sections that are gone: the symbol's segment instead */
+			if (!elf_file__ptr(ef, s->st_value, s->st_size))
+				continue;
+			if (!have || s->st_value > best.st_value)
+				best = cur;
+			have = 1;
+			continue;
+		}
 		sec = &ef->secs[s->st_shndx];
 		if (s->st_value < sec->addr || s->st_value - sec->addr > sec->size ||
 		    s->st_size > sec->size - (s->st_value - sec->addr))
@@ -625,7 +1053,9 @@ int elf_file__func_symbol_at(const struct elf_file *ef, uint64_t vaddr, struct e
 {
 	if (func_at_in(ef, &ef->symtab, 0, vaddr, sym) == 0)
 		return 0;
-	return func_at_in(ef, &ef->dynsym, 1, vaddr, sym);
+	if (func_at_in(ef, &ef->dynsym, 1, vaddr, sym) == 0)
+		return 0;
+	return func_at_in(ef, &ef->dynsym_sec, 1, vaddr, sym);
 }
 
 /* ---- DWARF pointer encodings, as used by .eh_frame_hdr and .eh_frame ---- */
@@ -885,8 +1315,15 @@ static int load_eh(struct elf_file *ef)
 	unsigned version, ptr_enc, cnt_enc, tab_enc;
 	uint64_t cnt, i;
 
-	if (elf_file__section(ef, ".eh_frame_hdr", &hdr) || !hdr.data || !hdr.addr)
+	/* PT_GNU_EH_FRAME, which the unwinder uses; else the section */
+	if (ef->have_eh_ph && ef->eh_ph.vaddr && ef->eh_ph.filesz &&
+	    (hdr.data = seg_span(ef, ef->eh_ph.vaddr, &hdr.size))) {
+		hdr.addr = ef->eh_ph.vaddr;
+		if (ef->eh_ph.filesz < hdr.size)
+			hdr.size = ef->eh_ph.filesz;
+	} else if (elf_file__section(ef, ".eh_frame_hdr", &hdr) || !hdr.data || !hdr.addr) {
 		return -ENOENT;
+	}
 	if (cur_at(ef, hdr.addr, &c))
 		return -ENOENT;
 	version = (unsigned)cur_u(&c, 1);
@@ -989,84 +1426,124 @@ static int reloc_push(struct elf_file *ef, size_t *cap, struct elf_reloc r)
 	return 0;
 }
 
-static int load_relocs(struct elf_file *ef)
+static int rela_table(struct elf_file *ef, const unsigned char *raw, uint64_t size, size_t *cap)
 {
-	size_t i, j, cap = 0;
+	uint64_t j;
 	int err;
 
-	for (i = 1; i < ef->nsecs; i++) {
-		const struct elf_section *s = &ef->secs[i];
+	for (j = 0; j < size / sizeof(Elf64_Rela); j++) {
+		Elf64_Rela r;
+		Elf64_Sym sym;
+		unsigned type;
+		size_t symi;
+		struct elf_reloc rel;
 
-		/* Dynamic relocations only: they live in SHF_ALLOC sections. */
-		if (!s->data || !(s->flags & SHF_ALLOC))
+		if (elf_file__charge(ef, 1))
+			return -E2BIG;
+		memcpy(&r, raw + j * sizeof(r), sizeof(r));
+		type = ELF64_R_TYPE(r.r_info);
+		symi = ELF64_R_SYM(r.r_info);
+		rel = (struct elf_reloc){ .offset = r.r_offset };
+		if (type == R_X86_64_RELATIVE) {
+			rel.value = (uint64_t)r.r_addend;
+			rel.rela_relative = 1;
+		} else if (type == R_X86_64_64 && symi && symi < ef->dynsym.cnt &&
+			   (sym_at(&ef->dynsym, symi, &sym), sym.st_shndx != SHN_UNDEF)) {
+			rel.value = sym.st_value + (uint64_t)r.r_addend;
+		} else {
 			continue;
-		if (s->type == SHT_RELA) {
-			const unsigned char *raw = s->data;
+		}
+		err = reloc_push(ef, cap, rel);
+		if (err)
+			return err;
+	}
+	return 0;
+}
 
-			for (j = 0; j < s->size / sizeof(Elf64_Rela); j++) {
-				Elf64_Rela r;
-				Elf64_Sym sym;
-				unsigned type;
-				size_t symi;
-				struct elf_reloc rel;
+/*
+ * Packed relative relocations: an even word is an address, an odd word a
+ * bitmap of the 63 words after the last one.  The addend is implicit: the
+ * bytes already in the file.
+ */
+static int relr_table(struct elf_file *ef, const unsigned char *raw, uint64_t size, size_t *cap)
+{
+	uint64_t where = 0, v, w, j;
+	int err;
 
-				if (elf_file__charge(ef, 1))
-					return -E2BIG;
-				memcpy(&r, raw + j * sizeof(r), sizeof(r));
-				type = ELF64_R_TYPE(r.r_info);
-				symi = ELF64_R_SYM(r.r_info);
-				rel = (struct elf_reloc){ .offset = r.r_offset };
-				if (type == R_X86_64_RELATIVE) {
-					rel.value = (uint64_t)r.r_addend;
-					rel.rela_relative = 1;
-				} else if (type == R_X86_64_64 && symi && symi < ef->dynsym.cnt &&
-					   (sym_at(&ef->dynsym, symi, &sym), sym.st_shndx != SHN_UNDEF)) {
-					rel.value = sym.st_value + (uint64_t)r.r_addend;
-				} else {
-					continue;
-				}
-				err = reloc_push(ef, &cap, rel);
+	for (j = 0; j < size / 8; j++) {
+		unsigned b;
+
+		if (elf_file__charge(ef, 1))
+			return -E2BIG;
+		memcpy(&w, raw + j * 8, 8);
+		if (!(w & 1)) {
+			where = w;
+			if (elf_file__read(ef, where, &v, 8) == 0) {
+				err = reloc_push(ef, cap, (struct elf_reloc){ where, v, 0 });
 				if (err)
 					return err;
 			}
-		} else if (s->type == SHT_RELR) {
-			/*
-			 * Packed relative relocations: an even word is an address,
-			 * an odd word a bitmap of the 63 words after the last one.
-			 * The addend is implicit: the bytes already in the file.
-			 */
-			const unsigned char *raw = s->data;
-			uint64_t where = 0, v, w;
+			where += 8;
+			continue;
+		}
+		for (b = 1; b < 64; b++) {
+			uint64_t at = where + (b - 1) * 8;
 
-			for (j = 0; j < s->size / 8; j++) {
-				unsigned b;
+			if (!((w >> b) & 1) || elf_file__read(ef, at, &v, 8))
+				continue;
+			err = reloc_push(ef, cap, (struct elf_reloc){ at, v, 0 });
+			if (err)
+				return err;
+		}
+		where += 63 * 8;
+	}
+	return 0;
+}
 
-				if (elf_file__charge(ef, 1))
-					return -E2BIG;
-				memcpy(&w, raw + j * 8, 8);
-				if (!(w & 1)) {
-					where = w;
-					if (elf_file__read(ef, where, &v, 8) == 0) {
-						err = reloc_push(ef, &cap, (struct elf_reloc){ where, v, 0 });
-						if (err)
-							return err;
-					}
-					where += 8;
-					continue;
-				}
-				for (b = 1; b < 64; b++) {
-					uint64_t at = where + (b - 1) * 8;
+/* A table PT_DYNAMIC names (vaddr, size): its bytes, cut to its segment. */
+static const unsigned char *dyn_table(const struct elf_file *ef, uint64_t vaddr, uint64_t size,
+				      uint64_t *len)
+{
+	const unsigned char *p = vaddr && size ? seg_span(ef, vaddr, len) : NULL;
 
-					if (!((w >> b) & 1) || elf_file__read(ef, at, &v, 8))
-						continue;
-					err = reloc_push(ef, &cap, (struct elf_reloc){ at, v, 0 });
-					if (err)
-						return err;
-				}
-				where += 63 * 8;
-			}
+	if (p && size < *len)
+		*len = size;
+	return p;
+}
+
+static int load_relocs(struct elf_file *ef)
+{
+	const unsigned char *raw;
+	size_t i, cap = 0;
+	uint64_t len;
+	int err = 0;
+
+	if (ef->have_dynamic && (ef->dv.rela || ef->dv.jmprel || ef->dv.relr)) {
+		/* the tables ld.so applies */
+		if ((!ef->dv.relaent || ef->dv.relaent == sizeof(Elf64_Rela)) &&
+		    (raw = dyn_table(ef, ef->dv.rela, ef->dv.relasz, &len)))
+			err = rela_table(ef, raw, len, &cap);
+		if (!err && ef->dv.pltrel == DT_RELA &&
+		    (raw = dyn_table(ef, ef->dv.jmprel, ef->dv.pltrelsz, &len)))
+			err = rela_table(ef, raw, len, &cap);
+		if (!err && (!ef->dv.relrent || ef->dv.relrent == 8) &&
+		    (raw = dyn_table(ef, ef->dv.relr, ef->dv.relrsz, &len)))
+			err = relr_table(ef, raw, len, &cap);
+	} else {
+		for (i = 1; i < ef->nsecs && !err; i++) {
+			const struct elf_section *s = &ef->secs[i];
+
+			/* Dynamic relocations only: they live in SHF_ALLOC sections. */
+			if (!s->data || !(s->flags & SHF_ALLOC))
+				continue;
+			if (s->type == SHT_RELA)
+				err = rela_table(ef, s->data, s->size, &cap);
+			else if (s->type == SHT_RELR)
+				err = relr_table(ef, s->data, s->size, &cap);
 		}
 	}
+	if (err)
+		return err;
 	if (ef->nrelocs)
 		qsort(ef->relocs, ef->nrelocs, sizeof(*ef->relocs), cmp_reloc);
 	return 0;
@@ -1127,75 +1604,144 @@ int elf_file__read_ptr(struct elf_file *ef, uint64_t vaddr, uint64_t *val)
 /* A libpython has about twenty notes; more than this is not a real binary. */
 #define USDT_MAX_NOTES 4096
 
+/*
+ * The stapsdt notes of one note area (a section's or a PT_NOTE's bytes),
+ * appended to *arr.  Entries are 4-byte aligned, as the stapsdt notes are.
+ */
+static int notes_in(const struct elf_file *ef, const unsigned char *d, uint64_t size,
+		    uint64_t base_addr, struct elf_usdt_note **arr, size_t *n, size_t *cap)
+{
+	uint64_t off = 0;
+
+	/* read in place: charge its size */
+	if (elf_file__charge(ef, size / 16 + 1))
+		return 0;
+	while (size - off >= 12 && *n < USDT_MAX_NOTES && !elf_file__charge(ef, 8)) {
+		uint32_t namesz, descsz, type;
+		uint64_t name_off, desc_off, next;
+		const char *desc, *end, *prov, *name, *args;
+		struct elf_usdt_note u;
+
+		memcpy(&namesz, d + off, 4);
+		memcpy(&descsz, d + off + 4, 4);
+		memcpy(&type, d + off + 8, 4);
+		name_off = off + 12;
+		desc_off = name_off + (((uint64_t)namesz + 3) & ~3ull);
+		if (desc_off > size || descsz > size - desc_off)
+			break;
+		next = desc_off + (((uint64_t)descsz + 3) & ~3ull);
+		if (type != STAPSDT_NOTE_TYPE || namesz != sizeof("stapsdt") ||
+		    memcmp(d + name_off, "stapsdt", 8) != 0 || descsz < 3 * 8 + 3)
+			goto next;
+		desc = (const char *)d + desc_off;
+		end = desc + descsz;
+		memcpy(&u.pc, desc, 8);
+		memcpy(&u.base, desc + 8, 8);
+		memcpy(&u.sema, desc + 16, 8);
+		prov = desc + 24;
+		/* (a NULL from memchr is tested before it is stepped past: NULL + 1 is undefined) */
+		name = memchr(prov, 0, end - prov);
+		if (!name || ++name >= end)
+			goto next;
+		args = memchr(name, 0, end - name);
+		if (!args || ++args >= end || !memchr(args, 0, end - args))
+			goto next;
+		u.provider = prov;
+		u.name = name;
+		u.args = args;
+		/*
+		 * Prelink moves the loaded image but not the (non-alloc) notes;
+		 * .stapsdt.base tells how far.  libbpf applies it to the pc only;
+		 * it moves the semaphore by the same amount, so apply it to both
+		 * (a no-op when not prelinked).
+		 */
+		if (base_addr && u.base) {
+			u.pc += base_addr - u.base;
+			if (u.sema)
+				u.sema += base_addr - u.base;
+		}
+		if (VEC_RESERVE(*arr, *n, *cap, 16))
+			return -ENOMEM;
+		(*arr)[(*n)++] = u;
+next:
+		if (next >= size)
+			break;
+		off = next;
+	}
+	return 0;
+}
+
 int elf_file__usdt_notes(const struct elf_file *ef, struct elf_usdt_note **notes, size_t *cnt)
 {
 	struct elf_usdt_note *arr = NULL;
 	size_t n = 0, cap = 0, i;
 	uint64_t base_addr = 0;
 	struct elf_section base;
+	int err = 0, sections = 0;
 
 	*notes = NULL;
 	*cnt = 0;
 	if (elf_file__section(ef, ".stapsdt.base", &base) == 0)
 		base_addr = base.addr;
 
-	for (i = 1; i < ef->nsecs; i++) {
+	for (i = 1; i < ef->nsecs && !err; i++) {
 		const struct elf_section *s = &ef->secs[i];
-		Elf_Data *data;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
 
 		if (s->type != SHT_NOTE || strcmp(s->name, ".note.stapsdt") != 0 || !s->data)
 			continue;
-		/* libelf may copy the section to align it: charge its size. */
-		if (elf_file__charge(ef, s->size))
-			break;
-		data = elf_getdata(elf_getscn(ef->elf, i), NULL);
-		if (!data)
-			continue;
-		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *d = (const char *)data->d_buf + desc_off;
-			const char *end = d + nh.n_descsz, *prov, *name, *args;
-			struct elf_usdt_note u;
+		sections = 1;
+		err = notes_in(ef, s->data, s->size, base_addr, &arr, &n, &cap);
+	}
+	/*
+	 * No such section (none, or section headers gone): the PT_NOTE segments,
+	 * where a linker script may have put them (stapsdt notes are usually not
+	 * loaded, and then gone with the section headers).
+	 */
+	for (i = 0; !sections && i < ef->nnote_ph && !err; i++) {
+		uint64_t len;
+		const unsigned char *p = seg_span(ef, ef->note_ph[i].vaddr, &len);
 
-			if (n == USDT_MAX_NOTES || elf_file__charge(ef, 8))
-				break;
-			if (nh.n_type != STAPSDT_NOTE_TYPE || nh.n_namesz != sizeof("stapsdt") ||
-			    memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) != 0 ||
-			    nh.n_descsz < 3 * 8 + 3)
-				continue;
-			memcpy(&u.pc, d, 8);
-			memcpy(&u.base, d + 8, 8);
-			memcpy(&u.sema, d + 16, 8);
-			prov = d + 24;
-			name = memchr(prov, 0, end - prov);
-			if (!name++ || name >= end)
-				continue;
-			args = memchr(name, 0, end - name);
-			if (!args++ || args >= end || !memchr(args, 0, end - args))
-				continue;
-			u.provider = prov;
-			u.name = name;
-			u.args = args;
-			/*
-			 * Prelink moves the loaded image but not the (non-alloc)
-			 * notes; .stapsdt.base tells how far.  libbpf applies it
-			 * to the pc only; it moves the semaphore by the same
-			 * amount, so apply it to both (a no-op when not prelinked).
-			 */
-			if (base_addr && u.base) {
-				u.pc += base_addr - u.base;
-				if (u.sema)
-					u.sema += base_addr - u.base;
-			}
-			if (VEC_RESERVE(arr, n, cap, 16)) {
-				free(arr);
-				return -ENOMEM;
-			}
-			arr[n++] = u;
-		}
+		if (!p)
+			continue;
+		if (ef->note_ph[i].filesz < len)
+			len = ef->note_ph[i].filesz;
+		err = notes_in(ef, p, len, base_addr, &arr, &n, &cap);
+	}
+	if (err) {
+		free(arr);
+		return err;
 	}
 	*notes = arr;
 	*cnt = n;
+	return 0;
+}
+
+/*
+ * 1 if what the section headers say cannot be taken as the whole truth:
+ * there are none, or none usable, or their .dynsym gives no table or another
+ * one than PT_DYNAMIC; or no dynamic symbol table was found at all.
+ */
+int elf_file__headers_doubtful(const struct elf_file *ef)
+{
+	return ef->sec_lie || !ef->dynsym.cnt;
+}
+
+int elf_file__loaded_bytes_hold(const struct elf_file *ef, const void *needle, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct elf_segment *s = &ef->segs[i];
+		uint64_t size = s->filesz;
+
+		if (s->offset > ef->size)
+			continue;
+		if (size > ef->size - s->offset)
+			size = ef->size - s->offset;
+		if (elf_file__charge(ef, size / 16 + 1))
+			return 0;
+		if (memmem(ef->img + s->offset, size, needle, len))
+			return 1;
+	}
 	return 0;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * elf.h - a read-only view of one x86-64 ELF file on disk: program headers and
- * vaddr -> file offset, sections, symbols (.symtab and .dynsym, with sizes),
+ * vaddr -> file offset, sections, symbols (.symtab, and the dynamic symbols of
+ * PT_DYNAMIC and .dynsym, with sizes),
  * pointers stored in data (R_X86_64_RELATIVE / RELR addends), stapsdt notes
  * and function ranges from .eh_frame_hdr for stripped binaries.
  *
  * Nothing here knows about Python; user/pybin.c asks the questions.  The
- * file is mapped once; every pointer and string handed out points into that
+ * file is read once; every pointer and string handed out points into that
  * mapping and stays valid until elf_file__close().
  */
 /*
@@ -51,6 +52,7 @@ struct elf_section {
 	unsigned type;	    /* SHT_* */
 	uint64_t flags;	    /* SHF_* */
 	const void *data;   /* file bytes, NULL for SHT_NOBITS or if outside the file */
+	unsigned link;	    /* sh_link */
 };
 
 struct elf_sym {
@@ -86,10 +88,22 @@ struct elf_func_range {
 #define ELF_MAX_FILE (1ull << 30)
 
 /*
- * Opens and maps path read-only.  Returns 0 and *out, -ENOEXEC if the file is
- * not a 64-bit little-endian x86-64 ET_EXEC/ET_DYN ELF file (or its headers do
- * not fit in the file), -EFBIG if it is larger than ELF_MAX_FILE, -ENOMEM, or
- * the -errno of open/fstat/mmap.
+ * Opens and reads path.  Returns 0 and *out, -ENOEXEC if the file is not a
+ * 64-bit little-endian x86-64 ET_EXEC/ET_DYN ELF file, -EBADMSG if it is one
+ * whose program headers do not fit in it, -EFBIG if it is larger than
+ * ELF_MAX_FILE, -ENOMEM, or the -errno of open/fstat/read.
+ *
+ * Section headers are a second source: the kernel and ld.so never read them.
+ * The dynamic symbols, relocations and .eh_frame_hdr are taken from
+ * PT_DYNAMIC and PT_GNU_EH_FRAME as ld.so and the unwinder find them (the
+ * section headers' .dynsym is searched too when it is another table); a file
+ * with no usable section headers (none, a table outside the file, none giving
+ * code bytes, or a loaded section that is not what a PT_LOAD maps: its bytes
+ * outside the file, at another offset or address) gets its loaded sections
+ * replaced by sections made from its PT_LOADs (".load.rx", ".load.r",
+ * ".load.rw", ...), PT_DYNAMIC (".dynamic", ".dynstr", ".dynsym") and
+ * PT_GNU_EH_FRAME (".eh_frame_hdr"); sections that are not loaded (.symtab,
+ * the stapsdt notes) are kept.
  */
 int elf_file__open(const char *path, struct elf_file **out);
 /* The same, from an open descriptor (not consumed; the file is read through a dup of it). */
@@ -115,6 +129,14 @@ unsigned elf_file__type(const struct elf_file *ef); /* ET_EXEC or ET_DYN */
 int elf_file__is_pie(const struct elf_file *ef);
 /* 1 if the file has a .symtab (i.e. is not stripped). */
 int elf_file__has_symtab(const struct elf_file *ef);
+/*
+ * 1 if the section headers are absent or unusable, or their .dynsym gives
+ * no table or another one than PT_DYNAMIC's, or the file has no dynamic
+ * symbol table at all: a file on which "no such symbol" proves little.
+ */
+int elf_file__headers_doubtful(const struct elf_file *ef);
+/* 1 if the file bytes of a PT_LOAD (what of them is in the file) hold needle. */
+int elf_file__loaded_bytes_hold(const struct elf_file *ef, const void *needle, size_t len);
 /* DT_SONAME, or NULL. */
 const char *elf_file__soname(const struct elf_file *ef);
 
@@ -187,7 +209,7 @@ int elf_file__relative_addend(struct elf_file *ef, uint64_t vaddr, uint64_t *add
 int elf_file__read_ptr(struct elf_file *ef, uint64_t vaddr, uint64_t *val);
 
 /*
- * All stapsdt notes of .note.stapsdt.  pc and sema are adjusted by
+ * All stapsdt notes of .note.stapsdt (else of the PT_NOTE segments).  pc and sema are adjusted by
  * (.stapsdt.base address - note base), as libbpf and bcc do for prelinked
  * files.  Returns 0 with *notes (free() it; strings point into the file) and
  * *cnt (0 and NULL if the file has none), or -ENOMEM.

@@ -139,11 +139,11 @@ static int list_files(const struct config *cfg)
 		if (old)
 			continue;
 		if (err) {
-			pa_err("%s: %s", path,
+			pa_err("%s: %s%s", path,
 			       err == -ENOENT ? "not a Python binary (no PySys_Audit, no libpython)"
-			       : err == -ENOEXEC
-				       ? "not a usable x86-64 ELF file, or too costly to analyse: skipped"
-				       : strerror(-err));
+					      : pybin_strerror(err),
+			       err == -ENOEXEC || err == -EBADMSG || err == -ENODATA || err == -E2BIG
+				       ? ": skipped" : "");
 			bad = 1;
 			continue;
 		}

@@ -351,6 +351,11 @@ int metrics__write(struct metrics *m, FILE *f, bool om)
 	       "Python binaries probed for every process that runs them (system-wide), by route "
 	       "and coverage.");
 	samples(f, "pyaudit_probed_binaries", &bins);
+	family(f, om, "pyaudit_unanalysed_binaries", "gauge",
+	       "Executable files that processes ran or mapped and that could not be analysed "
+	       "(malformed, too costly, or a CPython whose symbols cannot be found): not traced, "
+	       "each said once on stderr.");
+	fprintf(f, "pyaudit_unanalysed_binaries %d\n", attacher__unanalysed(o->att));
 	family(f, om, "pyaudit_probes_attached", "gauge",
 	       "Uprobes and USDT probes attached, by route.");
 	samples(f, "pyaudit_probes_attached", &probes);

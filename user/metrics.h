@@ -27,6 +27,8 @@
  *       processes probed one by one (-p, -- COMMAND), exited ones included
  *   pyaudit_probed_binaries{route=...,coverage=...}                  gauge
  *       binaries probed for every process that runs them (system-wide)
+ *   pyaudit_unanalysed_binaries                                       gauge
+ *       executable files run or mapped that could not be analysed (not traced)
  *   pyaudit_probes_attached{route=...}                               gauge
  *   pyaudit_start_time_seconds                                        gauge
  */

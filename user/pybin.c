@@ -36,6 +36,40 @@ int pybin__open(const char *path, struct pybin **out)
 	return err;
 }
 
+/*
+ * No PySys_Audit symbol, on a file whose headers say little (see
+ * elf_file__headers_doubtful): does it hold CPython's code all the same?  The
+ * literal "sys.addaudithook" (the event PySys_AddAuditHook raises, 3.8+) is in
+ * the loaded bytes of every CPython, and of no program that merely links one.
+ */
+static int looks_like_cpython(struct elf_file *ef)
+{
+	static const char lit[] = "sys.addaudithook";
+
+	return elf_file__headers_doubtful(ef) && elf_file__loaded_bytes_hold(ef, lit, sizeof(lit));
+}
+
+const char *pybin_strerror(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "not a Python binary (no PySys_Audit)";
+	case -ENOEXEC:
+		return "not an x86-64 ELF executable or library";
+	case -EBADMSG:
+		return "a malformed x86-64 ELF file (its program headers do not fit in it)";
+	case -ENODATA:
+		return "it holds CPython's audit code, but no PySys_Audit symbol could be found "
+		       "(section headers and dynamic segment lie or are missing)";
+	case -E2BIG:
+		return "too costly to analyse (its work budget ran out)";
+	case -EFBIG:
+		return "larger than 1 GiB: not read";
+	default:
+		return strerror(-err);
+	}
+}
+
 int pybin__open_fd(int fd, const char *path, struct pybin **out)
 {
 	struct elf_file *ef = NULL;
@@ -52,8 +86,11 @@ int pybin__open_fd(int fd, const char *path, struct pybin **out)
 		return err;
 	if (elf_file__find_symbol(ef, "PySys_Audit", ELF_SYM_DYNSYM, &pysys) ||
 	    pysys.type != STT_FUNC) {
+		err = looks_like_cpython(ef) ? -ENODATA : -ENOENT;
+		if (elf_file__over_budget(ef))
+			err = -E2BIG;
 		elf_file__close(ef);
-		return -ENOENT;
+		return err;
 	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -123,7 +160,7 @@ int pybin__open_fd(int fd, const char *path, struct pybin **out)
 	if (elf_file__over_budget(ef)) {
 		elf_file__close(ef);
 		free(b);
-		return -ENOEXEC;
+		return -E2BIG;
 	}
 	elf_file__close(ef);
 	*out = b;

@@ -81,12 +81,17 @@ struct pybin {
 /*
  * Inspects the ELF file at path (never runs it); /proc/PID/root/... and
  * /proc/PID/map_files/... paths work.  Returns 0 and *out (free with
- * pybin__free), -ENOENT if the file defines no PySys_Audit in .dynsym (not a
- * Python; open() failing with ENOENT gives the same value), -ENOEXEC if not a
- * usable x86-64 ELF (wrong class or machine, truncated headers) or if its
- * analysis ran out of the file's work budget (see elf_file__charge: counts
- * and overlaps that would make it run for long), -EISDIR,
- * -ENAMETOOLONG, -ENOMEM, or another -errno of open/fstat/mmap.  A Python whose
+ * pybin__free), -ENOENT if the file defines no PySys_Audit among its dynamic
+ * symbols (not a Python; open() failing with ENOENT gives the same value),
+ * -ENOEXEC if it is not an x86-64 ELF executable or library (wrong magic,
+ * class, machine or type), -EBADMSG if it is one whose program headers do not
+ * fit in it, -ENODATA if no PySys_Audit was found but its headers are
+ * doubtful (elf_file__headers_doubtful) and its loaded bytes hold CPython's
+ * audit code, -E2BIG if its analysis ran out of the file's work budget (see
+ * elf_file__charge: counts and overlaps that would make it run for long),
+ * -EISDIR, -ENAMETOOLONG, -ENOMEM, or another -errno of open/fstat/read.
+ * -ENOENT and -ENOEXEC are clean answers: the file is no Python we trace;
+ * the others mean a file that could not be analysed.  A Python whose
  * probe points cannot all be found still returns 0: nuprobe may be short,
  * uprobe_complete is 0 and uprobe_gap says what is missing.
  */
@@ -94,6 +99,8 @@ int pybin__open(const char *path, struct pybin **out);
 /* The same, analysing the open file fd (not consumed); path is only its name for messages. */
 int pybin__open_fd(int fd, const char *path, struct pybin **out);
 void pybin__free(struct pybin *b); /* NULL is fine */
+/* What an error of pybin__open_fd() means, in words (its strerror() for the rest). */
+const char *pybin_strerror(int err);
 
 /* Prints every field of b, one item a line, for --list and debugging. */
 void pybin__dump(const struct pybin *b, FILE *f);

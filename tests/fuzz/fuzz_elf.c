@@ -24,7 +24,9 @@
  * mutator adds records that aim at what the reader trusts: a field of a
  * section or program header, of the ELF header, of a .dynsym/.symtab entry,
  * a relocation, a dynamic entry or a note, set to a boundary value (0, ~0,
- * the file size, an odd offset, another entry's value).
+ * the file size, an odd offset, another entry's value), and at what ld.so
+ * reads whatever the section headers say: a PT_DYNAMIC entry, a word of the
+ * GNU hash table it names.
  *
  * FUZZ_ELF_WRITE=FILE writes the patched file of each input run to FILE (to
  * turn a finding into a regression test).
@@ -277,6 +279,61 @@ static int pick_entry(const struct base *b, unsigned *seed, unsigned want, struc
 	return 0;
 }
 
+/* File offset of vaddr through the base's PT_LOADs, or UINT64_MAX. */
+static uint64_t base_v2o(const struct base *b, uint64_t v)
+{
+	uint64_t ph = rd(b->data, b->size, 0x20, 8), n = rd(b->data, b->size, 0x38, 2), i;
+
+	for (i = 0; i < n && i < 64; i++) {
+		uint64_t p = ph + i * 56, va = rd(b->data, b->size, p + 0x10, 8);
+
+		if (rd(b->data, b->size, p, 4) == PT_LOAD && v >= va &&
+		    v - va < rd(b->data, b->size, p + 0x20, 8))
+			return v - va + rd(b->data, b->size, p + 8, 8);
+	}
+	return UINT64_MAX;
+}
+
+/*
+ * A word ld.so reads: a PT_DYNAMIC entry (tag or value), or one of the first
+ * words of the GNU hash table it names (header, bloom, buckets, chains).
+ */
+static int pick_dynamic(const struct base *b, unsigned *seed, struct target *t)
+{
+	uint64_t ph = rd(b->data, b->size, 0x20, 8), n = rd(b->data, b->size, 0x38, 2), i, k;
+
+	for (i = 0; i < n && i < 64; i++) {
+		uint64_t p = ph + i * 56, off = rd(b->data, b->size, p + 8, 8);
+		uint64_t cnt = rd(b->data, b->size, p + 0x20, 8) / 16;
+
+		if (rd(b->data, b->size, p, 4) != PT_DYNAMIC || !cnt || off > b->size ||
+		    cnt > (b->size - off) / 16)
+			continue;
+		if (rnd(seed) % 3 == 0) {
+			for (k = 0; k < cnt; k++) {
+				uint64_t gh;
+
+				if (rd(b->data, b->size, off + k * 16, 8) != DT_GNU_HASH)
+					continue;
+				gh = base_v2o(b, rd(b->data, b->size, off + k * 16 + 8, 8));
+				if (gh >= b->size || b->size - gh < 4096)
+					return 0;
+				t->at = gh + (rnd(seed) % 1024) * 4;
+				t->other = rd(b->data, b->size, gh + (rnd(seed) % 1024) * 4, 4);
+				t->w = 4;
+				return 1;
+			}
+			return 0;
+		}
+		k = rnd(seed) % cnt;
+		t->at = off + k * 16 + (rnd(seed) % 4 == 0 ? 0 : 8);
+		t->other = rd(b->data, b->size, off + (rnd(seed) % cnt) * 16 + 8, 8);
+		t->w = 8;
+		return 1;
+	}
+	return 0;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed)
 {
 	const struct base *b;
@@ -291,7 +348,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	if (!nbases || size < 1 || data[0] == 0x7f || rnd(&s) % 4 == 0)
 		return LLVMFuzzerMutate(data, size, max_size);
 	b = &bases[data[0] % nbases];
-	switch (rnd(&s) % 10) {
+	switch (rnd(&s) % 11) {
 	case 0:
 	case 1:
 	case 2:
@@ -320,6 +377,9 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 		ok = 1;
 		break;
 	}
+	case 10:
+		ok = pick_dynamic(b, &s, &t);
+		break;
 	case 8:
 		/* change the value of an existing record */
 		if (size >= 1 + REC) {

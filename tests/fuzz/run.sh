@@ -79,7 +79,15 @@ for t in "${targets[@]}"; do
 		rm -rf "$seeds"
 		mkdir -p "$seeds"
 		n=$(echo "$FUZZ_ELF_BASES" | tr ':' '\n' | grep -c . || true)
-		for ((i = 0; i < n; i++)); do printf "\\x$(printf %02x $i)" >"$seeds/base-$i"; done
+		for ((i = 0; i < n; i++)); do
+			printf "\\x$(printf %02x $i)" >"$seeds/base-$i"
+			# the same without section headers (e_shoff, e_shnum, e_shstrndx 0):
+			# what is analysed is then what PT_DYNAMIC and the PT_LOADs say
+			/usr/bin/python3 -c 'import struct, sys
+sys.stdout.buffer.write(bytes([int(sys.argv[1])]) + struct.pack("<IBQ", 0x28, 3, 0) +
+    struct.pack("<IBQ", 0x3c, 1, 0) + struct.pack("<IBQ", 0x3e, 1, 0))' "$i" \
+				>"$seeds/no-shdrs-$i"
+		done
 		maxlen=4096
 		;;
 	decode)

@@ -504,6 +504,14 @@ static const struct {
 	  { { 0x620700, 8, ~0ull }, { 0x75fbd8, 8, 0x30000015f }, { 0x75f7b8, 8, 0x3afeb8 },
 	    { 0x208, 8, 0x5f1351 }, { 0xf8, 8, 0x75fd41 }, { 0x75f978, 8, 0x75fd3f },
 	    { 0x124, 4, 0x2000006 }, { 0x75f738, 8, ~0ull }, { 0x98, 8, ~0ull } } },
+	/*
+	 * a stapsdt note whose provider name has no NUL after it: NULL + 1 from
+	 * memchr's answer (the note parser that replaced libelf's, at ~3 minutes)
+	 */
+	{ "fuzz_note_name_unterminated", "/var/cache/pyaudit-trace/matrix/roots/sid/usr/bin/python3.15",
+	  { { 0x894f98, 4, ~0ull }, { 0x1d8, 8, 0x2735b9 }, { 0x894908, 8, 2 },
+	    { 0x7e5f20, 8, 0x40006dd0bfull }, { 0x894fa8, 8, ~0ull }, { 0x894858, 4, 1 },
+	    { 0x168, 8, 0x400000000be6d90ull }, { 0x894e20, 8, 6 }, { 0x894438, 8, 0x300000026ull } } },
 	/* elf_file__ptr: img + p_offset + delta with a p_offset that wraps the sum around */
 	{ "fuzz_ptr_offset_wrap",
 	  "/var/cache/pyaudit-trace/matrix/pyenv-3.11.7-stripped/lib/libpython3.11.so.1.0",
