@@ -971,10 +971,11 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
 	return -ENOENT;
 }
 
+/* prefix: match the first len bytes of the name only (else the whole name) */
 static int find_in(const struct elf_file *ef, const struct elf_symtab *st, int dynamic,
-		   const char *name, struct elf_sym *sym)
+		   const char *name, struct elf_sym *sym, int prefix)
 {
-	size_t i;
+	size_t i, len = strlen(name);
 
 	Elf64_Sym s;
 
@@ -982,7 +983,8 @@ static int find_in(const struct elf_file *ef, const struct elf_symtab *st, int d
 		return -ENOENT;
 	for (i = 1; i < st->cnt; i++) {
 		sym_at(st, i, &s);
-		if (s.st_shndx == SHN_UNDEF || strcmp(sym_name(st, &s), name) != 0)
+		if (s.st_shndx == SHN_UNDEF ||
+		    (prefix ? strncmp(sym_name(st, &s), name, len) : strcmp(sym_name(st, &s), name)))
 			continue;
 		fill_sym(st, &s, dynamic, sym);
 		return 0;
@@ -990,17 +992,29 @@ static int find_in(const struct elf_file *ef, const struct elf_symtab *st, int d
 	return -ENOENT;
 }
 
+static int find_symbol(const struct elf_file *ef, const char *name, unsigned where,
+		       struct elf_sym *sym, int prefix)
+{
+	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym, 1, name, sym, prefix) == 0)
+		return 0;
+	/* the section headers' table, when it is another one (they lie, or PT_DYNAMIC does) */
+	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym_sec, 1, name, sym, prefix) == 0)
+		return 0;
+	if ((where & ELF_SYM_SYMTAB) && find_in(ef, &ef->symtab, 0, name, sym, prefix) == 0)
+		return 0;
+	return -ENOENT;
+}
+
 int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned where,
 			  struct elf_sym *sym)
 {
-	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym, 1, name, sym) == 0)
-		return 0;
-	/* the section headers' table, when it is another one (they lie, or PT_DYNAMIC does) */
-	if ((where & ELF_SYM_DYNSYM) && find_in(ef, &ef->dynsym_sec, 1, name, sym) == 0)
-		return 0;
-	if ((where & ELF_SYM_SYMTAB) && find_in(ef, &ef->symtab, 0, name, sym) == 0)
-		return 0;
-	return -ENOENT;
+	return find_symbol(ef, name, where, sym, 0);
+}
+
+int elf_file__find_symbol_prefix(const struct elf_file *ef, const char *prefix, unsigned where,
+				 struct elf_sym *sym)
+{
+	return find_symbol(ef, prefix, where, sym, 1);
 }
 
 /*

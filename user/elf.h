@@ -176,6 +176,9 @@ int elf_file__section_of(const struct elf_file *ef, uint64_t vaddr, struct elf_s
  */
 int elf_file__find_symbol(const struct elf_file *ef, const char *name, unsigned where,
 			  struct elf_sym *sym);
+/* The same, for the first defined symbol whose name starts with prefix (a GCC copy: "f."). */
+int elf_file__find_symbol_prefix(const struct elf_file *ef, const char *prefix, unsigned where,
+				 struct elf_sym *sym);
 /*
  * The STT_FUNC symbol with a non-zero size that covers vaddr, .symtab first
  * (it has the local functions), then .dynsym.  Returns 0 or -ENOENT.

@@ -716,6 +716,38 @@ static int gate_route(struct pyscan *s, const struct elf_sym *pysys, uint64_t t,
 	return ok;
 }
 
+/*
+ * 3.8: PySys_Audit is the whole audit function, probed at its entry; events
+ * miss that entry only through a copy GCC made of it (a PySys_Audit.part.N
+ * reached from callers with the early return inlined, a .constprop or
+ * .lto_priv copy).  Such copies are named in .symtab: without one, that they
+ * do not exist cannot be shown, and the route is not complete.
+ */
+static int pysys_uncopied(struct pyscan *s)
+{
+	struct elf_sym sym;
+
+	if (!elf_file__has_symtab(s->ef)) {
+		pyscan_add_note(s->b->uprobe_gap, sizeof(s->b->uprobe_gap), "%s",
+				"3.8 without .symtab: copies of PySys_Audit cannot be ruled out");
+		return 0;
+	}
+	if (elf_file__find_symbol_prefix(s->ef, "PySys_Audit.", ELF_SYM_SYMTAB, &sym) == 0) {
+		char name[48];
+		size_t i;
+
+		/* the file's bytes: printable ASCII only, cut */
+		for (i = 0; i < sizeof(name) - 1 && sym.name[i]; i++)
+			name[i] = sym.name[i] > ' ' && sym.name[i] < 0x7f ? sym.name[i] : '?';
+		name[i] = 0;
+		pyscan_add_note(s->b->uprobe_gap, sizeof(s->b->uprobe_gap),
+				"a copy of PySys_Audit, %s at 0x%llx, is not probed", name,
+				(unsigned long long)sym.value);
+		return 0;
+	}
+	return 1;
+}
+
 void probepoints_uprobe(struct pyscan *s, const struct elf_sym *pysys)
 {
 	struct pybin *b = s->b;
@@ -757,7 +789,7 @@ void probepoints_uprobe(struct pyscan *s, const struct elf_sym *pysys)
 	if (minor >= 9 || !b->version_hex)
 		gates_ok = gate_route(s, pysys, t, have_meth ? meth : 0);
 	else
-		gates_ok = 1; /* 3.8: PySys_Audit is the audit function, probed at entry */
+		gates_ok = pysys_uncopied(s);
 
 	b->uprobe_complete = have_pysys && have_meth && gates_ok && b->version_hex &&
 			     !b->uprobe_gap[0];

@@ -196,3 +196,34 @@ def test_systemwide_old_python(verbose):
             "%s is CPython %s, which has no audit events (they came in 3.8): not traced" % (
                 lib, version)), tool.describe()
     assert len(old) == 2, tool.describe()
+
+
+# 3.8: PySys_Audit is the whole audit function, probed at its entry; a copy GCC made of
+# it (PySys_Audit.part.N, .constprop.N) would be reached without that entry.  Coverage is
+# complete only where .symtab shows there is none.
+LIB38 = PYENV + "/3.8.18/lib/libpython3.8.so.1.0"
+
+
+def list_uprobe(path):
+    p = run_tool(["--list", "--probe", "uprobe", path])
+    assert p.rc == 0, p.describe()
+    return p.stdout.decode()
+
+
+def test_38_complete_only_without_copies(tmp_path):
+    need(LIB38)
+    assert re.search(r"3\.8\.\d+\s+uprobe\s+complete", list_uprobe(LIB38))
+
+    stripped = tmp_path / "libpython3.8-stripped.so"
+    subprocess.run(["strip", "--strip-all", "-o", str(stripped), LIB38], check=True)
+    out = list_uprobe(str(stripped))
+    assert re.search(r"uprobe\s+partial", out), out
+    assert "3.8 without .symtab: copies of PySys_Audit cannot be ruled out" in out
+
+    copied = tmp_path / "libpython3.8-copy.so"
+    subprocess.run(["objcopy", "--add-symbol", "PySys_Audit.part.0=.text:0x40,local,function",
+                    LIB38, str(copied)], check=True)
+    out = list_uprobe(str(copied))
+    assert re.search(r"uprobe\s+partial", out), out
+    assert re.search(r"a copy of PySys_Audit, PySys_Audit\.part\.0 at 0x[0-9a-f]+, is not probed",
+                     out), out
