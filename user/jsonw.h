@@ -71,7 +71,11 @@ void jsonw_double(struct jsonw *w, double v);	/* NaN/inf -> strings "nan", "inf"
 void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
 void jsonw_raw(struct jsonw *w, const char *literal); /* a pre-formatted number */
-void jsonw_end_line(struct jsonw *w);	/* newline after a top-level value */
+/*
+ * Newline after a top-level value.  A line reaches the FILE here (or at
+ * jsonw__free()), whole: the writer builds it in a buffer of its own.
+ */
+void jsonw_end_line(struct jsonw *w);
 
 /*
  * Formats a double as Python's repr() does: the shortest digits that read back
