@@ -30,96 +30,9 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "elfimg.h"
 #include "pybin.h"
 #include "unit.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOW 8
-#endif
-#endif
-#if !defined(SLOW) && defined(__SANITIZE_ADDRESS__)
-#define SLOW 8
-#endif
-#ifndef SLOW
-#define SLOW 1
-#endif
-#define BOUND (3.0 * SLOW)
-
-struct img {
-	uint8_t *d;
-	size_t n;
-};
-
-static bool load(const char *path, struct img *im)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	memset(im, 0, sizeof(*im));
-	if (fd < 0 || fstat(fd, &st) || st.st_size < 64) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	im->d = malloc(st.st_size);
-	if (!im->d || pread(fd, im->d, st.st_size, 0) != st.st_size) {
-		close(fd);
-		free(im->d);
-		return false;
-	}
-	close(fd);
-	im->n = st.st_size;
-	return true;
-}
-
-static struct img copy(const struct img *im)
-{
-	struct img c = { malloc(im->n), im->n };
-
-	if (!c.d)
-		abort();
-	memcpy(c.d, im->d, im->n);
-	return c;
-}
-
-static uint64_t rd(const struct img *im, uint64_t at, unsigned w)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, im->d + at, w);
-	return v;
-}
-
-static void wr(struct img *im, uint64_t at, unsigned w, uint64_t v)
-{
-	memcpy(im->d + at, &v, w);
-}
-
-static int memfd_of(const struct img *im)
-{
-	int fd = memfd_create("dynview", MFD_CLOEXEC);
-	size_t off = 0;
-
-	if (fd < 0)
-		abort();
-	while (off < im->n) {
-		ssize_t w = write(fd, im->d + off, im->n - off);
-
-		if (w <= 0)
-			abort();
-		off += w;
-	}
-	return fd;
-}
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* PySys_Audit's address through elf.c alone, or 0. */
 static uint64_t pysys_addr(const struct img *im)
@@ -127,7 +40,7 @@ static uint64_t pysys_addr(const struct img *im)
 	struct elf_file *ef = NULL;
 	struct elf_sym sym;
 	uint64_t a = 0;
-	int fd = memfd_of(im);
+	int fd = img_memfd(im, "dynview");
 
 	if (elf_file__open_fd(fd, &ef) == 0 &&
 	    elf_file__find_symbol(ef, "PySys_Audit", ELF_SYM_DYNSYM, &sym) == 0)
@@ -140,7 +53,7 @@ static uint64_t pysys_addr(const struct img *im)
 /* pybin__open_fd, timed against BOUND. */
 static int analyse(const char *name, const struct img *im, struct pybin **b)
 {
-	int fd = memfd_of(im), err;
+	int fd = img_memfd(im, "dynview"), err;
 	double t = cpu_now();
 
 	*b = NULL;
@@ -152,21 +65,6 @@ static int analyse(const char *name, const struct img *im, struct pybin **b)
 }
 
 /* ---- the file's headers ---- */
-
-#define SH(im, i) (rd((im), 0x28, 8) + (uint64_t)(i) * 64)
-#define SHNUM(im) ((unsigned)rd((im), 0x3c, 2))
-
-/* Index of the section called name, or 0. */
-static unsigned sec_named(const struct img *im, const char *name)
-{
-	uint64_t str = rd(im, SH(im, rd(im, 0x3e, 2)) + 0x18, 8);
-	unsigned i;
-
-	for (i = 1; i < SHNUM(im); i++)
-		if (strcmp((const char *)im->d + str + rd(im, SH(im, i), 4), name) == 0)
-			return i;
-	return 0;
-}
 
 /* Index of the first section of type t, or 0. */
 static unsigned sec_type(const struct img *im, unsigned t)
@@ -304,7 +202,7 @@ static void run_base(const char *path, const char *label)
 	unsigned ds;
 	uint64_t at, gh;
 
-	if (!load(path, &base)) {
+	if (!img_load(path, 0, &base)) {
 		printf("test:SKIP:dynview %s (absent)\n", path);
 		return;
 	}
@@ -317,21 +215,21 @@ static void run_base(const char *path, const char *label)
 		goto out;
 
 	/* .dynsym's header lies: its size, its offset, another table */
-	im = copy(&base);
+	im = img_copy(&base, 0);
 	wr(&im, SH(&im, ds) + 0x20, 8, 0x7fffffffffffff00ull);
 	still_python(unit_name("%s_dynsym_size", label), &s, &im, true);
 	free(im.d);
-	im = copy(&base);
+	im = img_copy(&base, 0);
 	wr(&im, SH(&im, ds) + 0x18, 8, im.n + 0x1000);
 	still_python(unit_name("%s_dynsym_offset", label), &s, &im, true);
 	free(im.d);
-	im = copy(&base);
+	im = img_copy(&base, 0);
 	wr(&im, SH(&im, ds) + 0x18, 8, rd(&im, SH(&im, ds) + 0x18, 8) + 24 * 7);
 	still_python(unit_name("%s_dynsym_shifted", label), &s, &im, true);
 	free(im.d);
 
 	/* no section headers; and sstrip's cut after the last PT_LOAD */
-	im = copy(&base);
+	im = img_copy(&base, 0);
 	no_section_headers(&im);
 	still_python(unit_name("%s_no_shdrs", label), &s, &im, false);
 	im.n = loads_end(&base);
@@ -341,7 +239,7 @@ static void run_base(const char *path, const char *label)
 	 * no section headers and no PT_GNU_EH_FRAME: the gate scan has no function
 	 * table; still a Python, its uprobe route partial and saying why
 	 */
-	im = copy(&base);
+	im = img_copy(&base, 0);
 	no_section_headers(&im);
 	{
 		uint64_t ph = rd(&im, 0x20, 8);
@@ -393,7 +291,7 @@ static void run_base(const char *path, const char *label)
 			int same = 1, k;
 
 			snprintf(name, sizeof(name), "%s", nm);
-			im = copy(&base);
+			im = img_copy(&base, 0);
 			wr(&im, at, 8, lies[i].set ? lies[i].set : rd(&base, at, 8) + lies[i].delta);
 			ASSERT_UINT(unit_name("%s_pysys_addr", name), pysys_addr(&im), s.pysys);
 			if (ASSERT_INT(unit_name("%s_open", name), analyse(name, &im, &b), 0)) {
@@ -412,7 +310,7 @@ static void run_base(const char *path, const char *label)
 		}
 	}
 	/* a section header table past the end of the file */
-	im = copy(&base);
+	im = img_copy(&base, 0);
 	wr(&im, 0x28, 8, im.n + 4096);
 	still_python(unit_name("%s_shoff_past_end", label), &s, &im, false);
 	free(im.d);
@@ -420,7 +318,7 @@ static void run_base(const char *path, const char *label)
 	/* a lying PT_DYNAMIC: DT_SYMTAB in no segment */
 	at = dyn_entry(&base, DT_SYMTAB);
 	if (ASSERT_TRUE(unit_name("%s_has_dt_symtab", label), at != 0)) {
-		im = copy(&base);
+		im = img_copy(&base, 0);
 		wr(&im, at + 8, 8, 0xdead00000000ull);
 		/* the section headers still give the table */
 		still_python(unit_name("%s_dt_symtab_nowhere", label), &s, &im, true);
@@ -432,7 +330,7 @@ static void run_base(const char *path, const char *label)
 	}
 	at = dyn_entry(&base, DT_SYMENT);
 	if (at) {
-		im = copy(&base);
+		im = img_copy(&base, 0);
 		wr(&im, at + 8, 8, 16);
 		still_python(unit_name("%s_dt_syment_16", label), &s, &im, true);
 		no_section_headers(&im);
@@ -443,7 +341,7 @@ static void run_base(const char *path, const char *label)
 	}
 	at = dyn_entry(&base, DT_STRSZ);
 	if (at) {
-		im = copy(&base);
+		im = img_copy(&base, 0);
 		wr(&im, at + 8, 8, 0x7fffffffffffffffull);
 		no_section_headers(&im);
 		still_python(unit_name("%s_dt_strsz_huge", label), &s, &im, false);
@@ -472,7 +370,7 @@ static void run_base(const char *path, const char *label)
 		size_t i;
 
 		for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
-			im = copy(&base);
+			im = img_copy(&base, 0);
 			wr(&im, gh + lies[i].off, 4, lies[i].v);
 			bounded(unit_name("%s_gnu_%s", label, lies[i].what), &s, &im);
 			no_section_headers(&im);
@@ -482,7 +380,7 @@ static void run_base(const char *path, const char *label)
 			free(im.d);
 		}
 		/* every bucket at index 1, below symoffset: no symbol ld.so could find */
-		im = copy(&base);
+		im = img_copy(&base, 0);
 		for (k = 0; k < nb; k++)
 			wr(&im, buckets + 4ull * k, 4, so > 1 ? 1 : 0);
 		no_section_headers(&im);
@@ -490,7 +388,7 @@ static void run_base(const char *path, const char *label)
 			    bounded(unit_name("%s_gnu_below_symoffset", label), &s, &im) != -ENOENT);
 		free(im.d);
 		/* no end bit anywhere in the chains: the walk stops at the end of the segment */
-		im = copy(&base);
+		im = img_copy(&base, 0);
 		nsyms = rd(&base, SH(&base, ds) + 0x20, 8) / 24;
 		for (at = chains; nsyms > so && at < chains + 4 * (nsyms - so); at += 4)
 			wr(&im, at, 4, rd(&im, at, 4) & ~1ull);
@@ -499,7 +397,7 @@ static void run_base(const char *path, const char *label)
 			    bounded(unit_name("%s_gnu_endless_chain", label), &s, &im) != -ENOENT);
 		free(im.d);
 		/* GNU hash gone, DT_HASH in its place with nchain 2^32-1: cut to the segment */
-		im = copy(&base);
+		im = img_copy(&base, 0);
 		wr(&im, at = dyn_entry(&im, DT_GNU_HASH), 8, DT_HASH);
 		wr(&im, gh + 4, 4, 0xffffffffu);
 		no_section_headers(&im);
@@ -531,7 +429,7 @@ static void run_small(void)
 		struct img im;
 		int err;
 
-		if (!load(g.gl_pathv[i], &im))
+		if (!img_load(g.gl_pathv[i], 0, &im))
 			continue;
 		err = bounded(base, &none, &im);
 		ASSERT_TRUE(unit_name("%s_not_clean_no", base), err != -ENOENT);

@@ -27,112 +27,13 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "elfimg.h"
 #include "libpython.h"
 #include "pybin.h"
 #include "unit.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOW 8 /* ASan/UBSan build (clang) */
-#endif
-#endif
-#if !defined(SLOW) && defined(__SANITIZE_ADDRESS__)
-#define SLOW 8 /* ASan/UBSan build (gcc) */
-#endif
-#ifndef SLOW
-#define SLOW 1
-#endif
-/* Seconds one analysis may take: the work budget ends any of them in about one. */
-#define BOUND (3.0 * SLOW)
-
 /* Room after a loaded file for what the tests append: headers, string tables. */
 #define EXTRA (70000 * 64 + (9 << 20))
-
-struct img {
-	uint8_t *d;
-	size_t n;
-	const char *path;
-};
-
-static bool load(const char *path, struct img *im)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	memset(im, 0, sizeof(*im));
-	if (fd < 0 || fstat(fd, &st) || st.st_size < 64) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	/* room for added section headers */
-	im->d = malloc(st.st_size + EXTRA);
-	if (!im->d || pread(fd, im->d, st.st_size, 0) != st.st_size) {
-		close(fd);
-		free(im->d);
-		return false;
-	}
-	close(fd);
-	im->n = st.st_size;
-	im->path = path;
-	return true;
-}
-
-static struct img copy(const struct img *im)
-{
-	struct img c = *im;
-
-	c.d = malloc(im->n + EXTRA);
-	if (!c.d)
-		abort();
-	memcpy(c.d, im->d, im->n);
-	return c;
-}
-
-static uint64_t rd(const struct img *im, uint64_t at, unsigned w)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, im->d + at, w);
-	return v;
-}
-
-static void wr(struct img *im, uint64_t at, unsigned w, uint64_t v)
-{
-	memcpy(im->d + at, &v, w);
-}
-
-#define SH(im, i) (rd((im), 0x28, 8) + (uint64_t)(i) * 64)
-#define SHNUM(im) ((unsigned)rd((im), 0x3c, 2))
-
-/* Index of the section called name, or 0. */
-static unsigned sec(const struct img *im, const char *name)
-{
-	uint64_t str = rd(im, SH(im, rd(im, 0x3e, 2)) + 0x18, 8);
-	unsigned i;
-
-	for (i = 1; i < SHNUM(im); i++)
-		if (strcmp((const char *)im->d + str + rd(im, SH(im, i), 4), name) == 0)
-			return i;
-	return 0;
-}
-
-static double clock_s(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * CPU time: what the analysis costs, whatever else the machine is doing (the
- * test runs next to others on loaded machines; wall time is printed too).
- */
-static double now(void)
-{
-	return clock_s(CLOCK_THREAD_CPUTIME_ID);
-}
 
 static double slowest;
 static char slowest_name[128];
@@ -144,26 +45,16 @@ static char slowest_name[128];
  */
 static int analyse(const char *name, const struct img *im, struct pybin **b)
 {
-	int fd = memfd_create("hostile", MFD_CLOEXEC), err;
+	int fd = img_memfd(im, "hostile"), err;
 	struct libpython_needed nd;
-	size_t off = 0;
 	double t, wall;
 
 	*b = NULL;
-	if (fd < 0)
-		abort();
-	while (off < im->n) {
-		ssize_t w = write(fd, im->d + off, im->n - off);
-
-		if (w <= 0)
-			abort();
-		off += w;
-	}
-	t = now();
+	t = cpu_now();
 	wall = clock_s(CLOCK_MONOTONIC);
 	err = pybin__open_fd(fd, "/hostile/python3.11", b);
 	libpython_needed(fd, &nd);
-	t = now() - t;
+	t = cpu_now() - t;
 	wall = clock_s(CLOCK_MONOTONIC) - wall;
 	close(fd);
 	if (t > slowest) {
@@ -193,8 +84,8 @@ static void bounded(const char *name, const struct img *im)
  */
 static void test_huge_data_size(const struct img *base, bool all)
 {
-	struct img im = copy(base);
-	unsigned i = sec(&im, ".data");
+	struct img im = img_copy(base, EXTRA);
+	unsigned i = sec_named(&im, ".data");
 	struct pybin *b, *orig;
 	int err;
 
@@ -212,7 +103,7 @@ static void test_huge_data_size(const struct img *base, bool all)
 	pybin__free(orig);
 	/* and every other section alike */
 	for (i = 1; all && i < SHNUM(base); i++) {
-		struct img m = copy(base);
+		struct img m = img_copy(base, EXTRA);
 
 		wr(&m, SH(&m, i) + 0x20, 8, 0x7fffffffffffffffull);
 		bounded(unit_name("huge_size_sec%u", i), &m);
@@ -233,8 +124,8 @@ out:
 static void repeat_section(const char *name, const struct img *base, const char *secname,
 			   unsigned count)
 {
-	struct img im = copy(base);
-	unsigned i, n = SHNUM(base), s = sec(base, secname);
+	struct img im = img_copy(base, EXTRA);
+	unsigned i, n = SHNUM(base), s = sec_named(base, secname);
 	uint64_t tab = (im.n + 7) & ~7ull;
 
 	if (!s || n + count > 65000) {
@@ -275,8 +166,8 @@ static void test_long_strtabs(const struct img *base)
 	size_t i;
 
 	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
-		struct img im = copy(base);
-		unsigned s = sec(&im, secs[i]);
+		struct img im = img_copy(base, EXTRA);
+		unsigned s = sec_named(&im, secs[i]);
 		uint64_t at;
 
 		if (!s) {
@@ -294,9 +185,9 @@ static void test_long_strtabs(const struct img *base)
 		 * .dynstr: a NUL, then megabytes; 60000 more .dynsym (or .dynamic)
 		 * headers that link to it, each table loaded on its own
 		 */
-		struct img im = copy(base);
-		unsigned n = SHNUM(&im), str = sec(&im, ".dynstr");
-		unsigned s = sec(&im, i ? ".dynamic" : ".dynsym"), k;
+		struct img im = img_copy(base, EXTRA);
+		unsigned n = SHNUM(&im), str = sec_named(&im, ".dynstr");
+		unsigned s = sec_named(&im, i ? ".dynamic" : ".dynsym"), k;
 		uint64_t at, tab;
 
 		if (!str || !s) {
@@ -319,7 +210,7 @@ static void test_long_strtabs(const struct img *base)
 	}
 	{
 		/* .shstrtab: a NUL, then megabytes; 60000 more headers named from it */
-		struct img im = copy(base);
+		struct img im = img_copy(base, EXTRA);
 		unsigned n = SHNUM(&im), s = (unsigned)rd(&im, 0x3e, 2), k;
 		uint64_t str = append_blob(&im, 8 << 20, 'A', true), tab;
 
@@ -360,8 +251,8 @@ static void test_misaligned(const struct img *base)
 	size_t i;
 
 	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
-		struct img im = copy(base);
-		unsigned s = sec(&im, secs[i]);
+		struct img im = img_copy(base, EXTRA);
+		unsigned s = sec_named(&im, secs[i]);
 		unsigned k;
 
 		if (!s) {
@@ -385,8 +276,8 @@ static void test_misaligned(const struct img *base)
  */
 static void test_relr_bomb(const struct img *base)
 {
-	struct img im = copy(base);
-	unsigned s = sec(&im, ".comment");
+	struct img im = img_copy(base, EXTRA);
+	unsigned s = sec_named(&im, ".comment");
 
 	if (!s)
 		s = SHNUM(&im) - 1;
@@ -411,7 +302,7 @@ static void test_elf_header(const struct img *base)
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		for (j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
-			struct img im = copy(base);
+			struct img im = img_copy(base, EXTRA);
 
 			wr(&im, f[i].at, f[i].w, vals[j]);
 			bounded(unit_name("ehdr_0x%x_%zu", f[i].at, j), &im);
@@ -428,7 +319,7 @@ static void test_program_headers(const struct img *base)
 
 	for (i = 0; i < n; i++)
 		for (f = 0; f < 4; f++) {
-			struct img im = copy(base);
+			struct img im = img_copy(base, EXTRA);
 			uint64_t at = ph + i * 56 + fo[f];
 
 			wr(&im, at, 8, 0x7fffffffffffffffull);
@@ -446,7 +337,7 @@ static void test_truncated(const struct img *base)
 	size_t i;
 
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		struct img im = copy(base);
+		struct img im = img_copy(base, EXTRA);
 
 		im.n = (size_t)(base->n * at[i]);
 		bounded(unit_name("truncated_%zu", i), &im);
@@ -460,7 +351,7 @@ static void test_random(const struct img *base, unsigned count)
 	unsigned k;
 
 	for (k = 0; k < count; k++) {
-		struct img im = copy(base);
+		struct img im = img_copy(base, EXTRA);
 		unsigned nch = 1 + unit_rand() % 4, c;
 
 		for (c = 0; c < nch; c++) {
@@ -528,7 +419,7 @@ static void test_fuzz_findings(void)
 	for (i = 0; i < sizeof(findings) / sizeof(findings[0]); i++) {
 		struct img im;
 
-		if (!load(findings[i].base, &im)) {
+		if (!img_load(findings[i].base, EXTRA, &im)) {
 			printf("test:SKIP:%s (no %s)\n", findings[i].name, findings[i].base);
 			continue;
 		}
@@ -561,10 +452,10 @@ static void test_sparse(const struct img *base)
 			close(fd);
 		return;
 	}
-	t = now();
+	t = cpu_now();
 	ASSERT_INT("sparse_efbig", pybin__open_fd(fd, "/hostile/sparse", &b), -EFBIG);
 	ASSERT_INT("sparse_libpython", libpython_needed(fd, &nd), 0);
-	ASSERT_TRUE("sparse_fast", now() - t < 0.1 * SLOW);
+	ASSERT_TRUE("sparse_fast", cpu_now() - t < 0.1 * SLOW);
 	close(fd);
 }
 
@@ -572,9 +463,9 @@ static void test_sparse(const struct img *base)
 static void run_base(const char *path, bool all, unsigned nrandom)
 {
 	struct img base;
-	double t = now();
+	double t = cpu_now();
 
-	if (!load(path, &base)) {
+	if (!img_load(path, EXTRA, &base)) {
 		printf("test:SKIP:hostile %s (absent)\n", path);
 		return;
 	}
@@ -590,7 +481,7 @@ static void run_base(const char *path, bool all, unsigned nrandom)
 		test_truncated(&base);
 	}
 	test_random(&base, nrandom);
-	printf("test_hostile: %s: %.1fs CPU\n", path, now() - t);
+	printf("test_hostile: %s: %.1fs CPU\n", path, cpu_now() - t);
 	free(base.d);
 }
 

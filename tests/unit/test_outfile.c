@@ -80,7 +80,7 @@ static void test_rotation(void)
 	}
 	outfile__close(f);
 	/* oldest first: ev.N .. ev.1, ev; every line whole, numbers in order, files <= 8192 */
-	for (k = 100; k > 0 || k == 0; k--) {
+	for (k = 101; k-- > 0;) {
 		size_t n;
 		char *data, *p, *nl;
 
@@ -107,8 +107,6 @@ static void test_rotation(void)
 			free(data);
 			unlink(name);
 		}
-		if (!k)
-			break;
 	}
 	ASSERT_UINT("rotation_bad", bad, 0);
 	ASSERT_UINT("rotation_all_lines", next, 3000);
