@@ -114,12 +114,7 @@ static __always_inline __u32 put_c_name(struct scratch *s, __u32 off, struct pt_
 		if (len > PA_NCACHE_NAME)
 			len = PA_NCACHE_NAME;
 		copy48(payload_at(s, off), ce->name);
-		v = val_at(s, off);
-		v->kind = PA_V_CSTR;
-		v->flags = 0;
-		v->aux = 1;
-		v->len = len;
-		v->full = len;
+		val_set(val_at(s, off), PA_V_CSTR, 0, 1, len, len);
 		e->name_hash = ce->hash;
 		s->name_hit = 1;
 		return off + sizeof(struct pa_val) + PA_ALIGN8(len);

@@ -369,12 +369,7 @@ static __always_inline __u32 obj_leaf(struct scratch *s, __u32 off, __u64 obj,
 	/* anything else: its type name */
 	n = ti->name_len & (PA_TYPE_NAME_MAX - 1);
 	__builtin_memcpy(payload_at(s, off), ti->name, PA_TYPE_NAME_MAX);
-	v = val_at(s, off);
-	v->kind = PA_V_OTHER;
-	v->flags = 0;
-	v->aux = 0;
-	v->len = n;
-	v->full = obj;
+	val_set(val_at(s, off), PA_V_OTHER, 0, 0, n, obj);
 	return off + sizeof(struct pa_val) + PA_ALIGN8(n);
 }
 

@@ -112,6 +112,17 @@ static __always_inline struct pa_val *val_at(struct scratch *s, __u32 off)
 	return (struct pa_val *)&s->buf[rec_off(off)];
 }
 
+/* A value's header, every field of it. */
+static __always_inline void val_set(struct pa_val *v, __u8 kind, __u8 flags, __u16 aux,
+				    __u32 len, __u64 full)
+{
+	v->kind = kind;
+	v->flags = flags;
+	v->aux = aux;
+	v->len = len;
+	v->full = full;
+}
+
 static __always_inline __u8 *payload_at(struct scratch *s, __u32 off)
 {
 	return &s->buf[rec_off(off) + sizeof(struct pa_val)];
@@ -126,27 +137,22 @@ static __always_inline int fits(__u32 off, __u32 payload)
 static __always_inline __u32 put_simple(struct scratch *s, __u32 off, __u8 kind, __u16 aux,
 					__u64 full)
 {
-	struct pa_val *v = val_at(s, off);
-
-	v->kind = kind;
-	v->flags = 0;
-	v->aux = aux;
-	v->len = 0;
-	v->full = full;
+	val_set(val_at(s, off), kind, 0, aux, 0, full);
 	return off + sizeof(struct pa_val);
+}
+
+/* A value whose payload is one word (len bytes of it count). */
+static __always_inline __u32 put_word(struct scratch *s, __u32 off, __u8 kind, __u16 aux,
+				      __u32 len, __u64 full, __u64 x)
+{
+	val_set(val_at(s, off), kind, 0, aux, len, full);
+	*(__u64 *)payload_at(s, off) = x;
+	return off + sizeof(struct pa_val) + 8;
 }
 
 static __always_inline __u32 put_u64(struct scratch *s, __u32 off, __u8 kind, __u64 x)
 {
-	struct pa_val *v = val_at(s, off);
-
-	v->kind = kind;
-	v->flags = 0;
-	v->aux = 0;
-	v->len = 8;
-	v->full = 0;
-	*(__u64 *)payload_at(s, off) = x;
-	return off + sizeof(struct pa_val) + 8;
+	return put_word(s, off, kind, 0, 8, 0, x);
 }
 
 static __always_inline __u32 put_unreadable(struct scratch *s, __u32 off, __u64 addr)
@@ -187,11 +193,7 @@ static __always_inline __u32 put_bytes(struct scratch *s, __u32 off, __u8 kind, 
 	asm volatile("%0 &= 0x1fff" : "+r"(want)); /* already <= PA_STR_MAX */
 	if (bpf_probe_read_user(payload_at(s, off), want, (const void *)src))
 		return put_unreadable(s, off, src);
-	v->kind = kind;
-	v->flags = flags;
-	v->aux = aux;
-	v->len = want;
-	v->full = full;
+	val_set(v, kind, flags, aux, want, full);
 	return off + sizeof(struct pa_val) + PA_ALIGN8((__u32)want);
 }
 

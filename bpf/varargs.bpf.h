@@ -90,30 +90,10 @@ __noinline int put_unit(struct scratch *s, __u32 off, __u32 what, __u64 x, __u64
 		return put_u64(s, off, PA_V_INT, (__s64)(__s32)x);
 	case 'I': case 'B': case 'H':
 		return put_u64(s, off, PA_V_UINT, (__u32)x);
-	case 'C': {
-		struct pa_val *v = val_at(s, off);
-
-		/* one code point: a 1-character str */
-		v->kind = PA_V_STR;
-		v->flags = 0;
-		v->aux = 4;
-		v->len = 4;
-		v->full = 1;
-		*(__u32 *)payload_at(s, off) = (__u32)x;
-		return off + sizeof(struct pa_val) + 8;
-	}
-	case 'c': {
-		struct pa_val *v = val_at(s, off);
-
-		/* one byte: a 1-byte bytes object */
-		v->kind = PA_V_BYTES;
-		v->flags = 0;
-		v->aux = 1;
-		v->len = 1;
-		v->full = 1;
-		*(__u64 *)payload_at(s, off) = (__u8)x;
-		return off + sizeof(struct pa_val) + 8;
-	}
+	case 'C': /* one code point: a 1-character str (UCS-4) */
+		return put_word(s, off, PA_V_STR, 4, 4, 1, (__u32)x);
+	case 'c': /* one byte: a 1-byte bytes object */
+		return put_word(s, off, PA_V_BYTES, 1, 1, 1, (__u8)x);
 	case 'k': case 'K':
 		return put_u64(s, off, PA_V_UINT, x);
 	}
