@@ -129,12 +129,19 @@ static int old_python_in(struct discovery *d, pid_t pid, char *ver, size_t vlen,
  * process; system-wide (they are common and harmless) only with -v.  Only files named
  * python* or libpython* are looked at (a second analysis of every library costs).
  */
-static void said_old_python(struct discovery *d, pid_t pid, const char *comm, int fd,
-			    const char *shown)
+/* A file's name as it may be said: cut, and with no terminal control left in it. */
+static void said_name(char out[512], const char *name)
 {
-	const char *base = strrchr(shown, '/') ? strrchr(shown, '/') + 1 : shown;
+	snprintf(out, 512, "%.511s", name);
+	target_sanitize(out);
+}
+
+static void said_old_python(struct discovery *d, pid_t pid, const char *comm, int fd,
+			    const char *name)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	int cmd = d->mode == DISC_COMMAND && pid == d->child && !d->said_not_python;
-	char ver[32];
+	char ver[32], shown[512];
 
 	if (strncmp(base, "python", 6) && strncmp(base, "libpython", 9))
 		return;
@@ -142,6 +149,7 @@ static void said_old_python(struct discovery *d, pid_t pid, const char *comm, in
 		return;
 	if (oldpy_version(fd, ver, sizeof(ver)))
 		return;
+	said_name(shown, name);
 	if (!cmd) {
 		pa_dbg("PID %d (%s): %s is CPython %s, which has no audit events (they came in "
 		       "3.8): not traced", pid, comm, shown, ver);
@@ -259,8 +267,7 @@ static void not_analysed(struct discovery *d, pid_t pid, const char *comm, int f
 
 	if (!attacher__note_unanalysed_fd(d->att, fd))
 		return;
-	snprintf(shown, sizeof(shown), "%.511s", name);
-	target_sanitize(shown); /* a file name may hold terminal controls */
+	said_name(shown, name);
 	pa_warn("PID %d (%s) runs %s, which could not be analysed: %s: not traced (said once "
 		"for this file)", pid, comm, shown, pybin_strerror(err));
 	d->nuntraced++;
@@ -294,13 +301,11 @@ static int attach_process(struct discovery *d, pid_t pid, pid_t attach_pid, int 
 			struct proc_file *f = &d->files[i];
 			struct attach_result res;
 			const char *why;
-			char shown[256];
+			char shown[512];
 			int fd;
 
 			process_held(d); /* a new program waits no longer than one file's look */
-			/* the name for messages: a file name may hold terminal controls */
-			snprintf(shown, sizeof(shown), "%s", f->name);
-			target_sanitize(shown);
+			said_name(shown, f->name);
 			fd = target_open_file(pid, f);
 			if (fd == -ESTALE) {
 				stale = 1;
@@ -788,12 +793,11 @@ static void lost_process(struct discovery *d, const struct mmap_pending *p)
 {
 	struct attach_result res;
 	const char *why;
-	char shown[256];
+	char shown[512];
 	struct stat st;
 	int fd = -1, err;
 
-	snprintf(shown, sizeof(shown), "%s", p->path);
-	target_sanitize(shown);
+	said_name(shown, p->path);
 	if (!d->every) {
 		/* -p / the command: its process is the one that mattered */
 		pa_warn("PID %d (%s) ended before its new executable file could be examined: "
@@ -995,8 +999,7 @@ static void decide_held(struct discovery *d, const struct held_exec *e)
 	if (!name[0])
 		snprintf(name, sizeof(name), "(file %llu:%llu)", (unsigned long long)e->dev,
 			 (unsigned long long)e->ino);
-	snprintf(shown, sizeof(shown), "%.511s", name); /* for messages */
-	target_sanitize(shown);
+	said_name(shown, name);
 	/* what its comm is about to be */
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	snprintf(comm, sizeof(comm), "%.15s", base);
