@@ -38,6 +38,7 @@
 #include "pyaudit.h"
 #include "pyaudit.skel.h"
 #include "procctx.h"
+#include "ring.h"
 #include "site.h"
 #include "pybin.h"
 #include "tracer.h"
@@ -46,7 +47,7 @@ struct tracer {
 	const struct config *cfg;
 	enum disc_mode mode;
 	struct pyaudit_bpf *skel;
-	struct ring_buffer *rb;
+	struct ring *rb;
 	struct attacher *att;
 	struct discovery *disc;	/* the traced processes (user/discovery.c) */
 	struct output *out;
@@ -449,7 +450,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 			goto fail;
 		}
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
+	t->rb = ring__open(bpf_map__fd(t->skel->maps.events), on_record, t);
 	if (!t->rb) {
 		err = -errno;
 		pa_err("ring buffer: %s", strerror(errno));
@@ -511,7 +512,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	{
 		struct epoll_event ee = { .events = EPOLLIN, .data.u64 = 0 };
 
-		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(t->rb), &ee)) {
+		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring__fd(t->rb), &ee)) {
 			err = -errno;
 			pa_err("epoll: %s", strerror(errno));
 			goto fail;
@@ -604,7 +605,7 @@ int tracer__run(struct tracer *t)
 	}
 	if (t->mode == DISC_COMMAND && t->child_ended && discovery__all_gone(t->disc)) {
 		/* the command ended before it ran any Python (-f: and left no process behind) */
-		ring_buffer__consume(t->rb);
+		ring__consume(t->rb);
 		goto out;
 	}
 	if (cfg->duration_ns)
@@ -644,7 +645,7 @@ int tracer__run(struct tracer *t)
 		 * Records are written without waking us (see wakeup_flags() in BPF):
 		 * the ring is read at every turn, on the 50 ms timeout too.
 		 */
-		ring_buffer__consume(t->rb);
+		ring__consume(t->rb);
 		t->disc_timeout = discovery__poll(t->disc);
 		metrics__tick(t->metrics);
 		/*
@@ -670,7 +671,7 @@ int tracer__run(struct tracer *t)
 			next_tick = now + 1000000000ull;
 		}
 		if (next_table && now >= next_table) {
-			ring_buffer__consume(t->rb);
+			ring__consume(t->rb);
 			agg__print(t->agg, t->start_ns, now, 0, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 			next_table += cfg->interval_s * 1000000000ull;
 			if (outfile__commit(t->of) && !t->out_error)
@@ -683,7 +684,7 @@ int tracer__run(struct tracer *t)
 	}
 out:
 	if (!t->out_error)
-		ring_buffer__consume(t->rb);
+		ring__consume(t->rb);
 	if (t->agg && cfg->count && !t->out_error)
 		agg__print(t->agg, t->start_ns, now_mono(), 1, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 	if (t->out)
@@ -744,7 +745,7 @@ void tracer__close(struct tracer *t)
 	metrics__close(t->metrics);
 	if (t->epfd >= 0)
 		close(t->epfd);
-	ring_buffer__free(t->rb);
+	ring__close(t->rb);
 	attacher__free(t->att);
 	procctx__free(t->pc);
 	site_cache__free(t->sites);
