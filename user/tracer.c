@@ -510,7 +510,13 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		goto fail;
 	}
 	{
-		struct epoll_event ee = { .events = EPOLLIN, .data.u64 = 0 };
+		/*
+		 * Edge-triggered: the ring wakes us only when a probe forces it (a
+		 * quarter of it unread, see wakeup_flags() in BPF); records left
+		 * after a turn's read wait for that or for the poll's timeout, so
+		 * the reader reads in batches rather than chasing the probes.
+		 */
+		struct epoll_event ee = { .events = EPOLLIN | EPOLLET, .data.u64 = 0 };
 
 		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring__fd(t->rb), &ee)) {
 			err = -errno;
