@@ -762,22 +762,24 @@ count:
  * Waking the reader costs the traced thread an irq_work, ~7 us on a VM.  The
  * reader polls the ring every 50 ms anyway, so it is woken only when unread
  * data passes cfg_wakeup_bytes (a quarter of the ring): looked at once every
- * WAKEUP_CHECK records of a CPU, so that the check itself costs next to nothing.
+ * cfg_wakeup_check bytes a CPU writes (a 64th of the ring, at most 16 KiB:
+ * some 64 records of an id() event), so that the check itself costs next to
+ * nothing, and a small ring of large records is still looked at in time.
  * And only if it sleeps: the reader sets reader_asleep before it waits and
  * clears it when it wakes, and the first record that wakes it clears it too.
  * A reader that is reading, or that the scheduler has not run yet, empties
  * the ring before it sleeps again; waking it once more would be paid for in
  * vain (in a flat-out loop, ~100 ns an event).  Should a record see the flag
- * just before the reader sets it, the next check, WAKEUP_CHECK records on,
- * wakes it.
+ * just before the reader sets it, the next check wakes it.
  */
-#define WAKEUP_CHECK 64
+const volatile __u32 cfg_wakeup_check = 16384;
 
 __u32 reader_asleep;
 
-static __always_inline __u64 wakeup_flags(struct scratch *s)
+static __always_inline __u64 wakeup_flags(struct scratch *s, __u32 len)
 {
-	if (++s->since_wakeup < WAKEUP_CHECK)
+	s->since_wakeup += len;
+	if (s->since_wakeup < cfg_wakeup_check)
 		return BPF_RB_NO_WAKEUP;
 	s->since_wakeup = 0;
 	if (!*(volatile __u32 *)&reader_asleep ||
@@ -800,7 +802,7 @@ static __always_inline int rec_submit(struct scratch *s, __u32 len, __u64 token)
 	/* keep clang from handing the unclamped copy to the helper */
 	asm volatile("%0 &= 0x3fff" : "+r"(n));
 	e->hdr.len = n;
-	if (bpf_ringbuf_output(&events, s->buf, n, wakeup_flags(s))) {
+	if (bpf_ringbuf_output(&events, s->buf, n, wakeup_flags(s, n))) {
 		count_drop(PA_DROP_RINGBUF);
 		return -1;
 	}

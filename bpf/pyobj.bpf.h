@@ -56,7 +56,7 @@ struct scratch {
 	__u8 buf[PA_REC_MAX + 8192 + 64];
 	struct tcache_ent tcache[TCACHE_SIZE];
 	__u64 mm;		/* current->mm of the event being built */
-	__u32 since_wakeup;	/* records since the last wake-up check, this CPU */
+	__u32 since_wakeup;	/* bytes written since the last wake-up check, this CPU */
 	__u32 _pad;
 	__u64 seq;		/* bumped by every record started on this CPU */
 	__u32 name_hit;		/* the event name came from the name cache */

@@ -79,42 +79,41 @@ fail:
 
 long ring__consume(struct ring *r)
 {
-	uint64_t cons = __atomic_load_n(r->consumer, __ATOMIC_RELAXED), stored = cons;
-	uint64_t prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	uint64_t cons = __atomic_load_n(r->consumer, __ATOMIC_RELAXED), stored = cons, prod;
 	uint64_t every = (r->mask + 1) >> STORE_EVERY_SHIFT;
 	long n = 0;
 	int err = 0;
 
-	/*
-	 * Up to the producer position read once: records that arrive meanwhile
-	 * wait for the next turn.  A reader that went on chasing the producer
-	 * would read each record just after it was written, and the probe's next
-	 * write to that cache line would miss.
-	 */
-	while (cons < prod) {
-		const uint32_t *hdr = (const uint32_t *)(r->data + (cons & r->mask));
-		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-
-		if (len & BPF_RINGBUF_BUSY_BIT)
-			break; /* not committed yet: the next turn reads it */
-		/* the kernel keeps sizes below the data size; a bad one would loop */
-		if (size > r->mask + 1 - BPF_RINGBUF_HDR_SZ) {
-			err = -EIO;
+	for (;;) {
+		prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+		if (cons >= prod)
 			break;
-		}
-		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
-		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-			err = r->fn(r->ctx, (void *)(hdr + 2), size);
-			if (err < 0)
-				break;
-			n++;
-		}
-		if (cons - stored >= every) {
-			__atomic_store_n(r->consumer, cons, __ATOMIC_RELEASE);
-			stored = cons;
+		while (cons < prod) {
+			const uint32_t *hdr = (const uint32_t *)(r->data + (cons & r->mask));
+			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+			uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				goto out; /* not committed yet: the next turn reads it */
+			/* the kernel keeps sizes below the data size; a bad one would loop */
+			if (size > r->mask + 1 - BPF_RINGBUF_HDR_SZ) {
+				err = -EIO;
+				goto out;
+			}
+			cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+				err = r->fn(r->ctx, (void *)(hdr + 2), size);
+				if (err < 0)
+					goto out;
+				n++;
+			}
+			if (cons - stored >= every) {
+				__atomic_store_n(r->consumer, cons, __ATOMIC_RELEASE);
+				stored = cons;
+			}
 		}
 	}
+out:
 	if (cons != stored)
 		__atomic_store_n(r->consumer, cons, __ATOMIC_RELEASE);
 	return err < 0 ? err : n;

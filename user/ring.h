@@ -14,10 +14,7 @@ typedef int (*ring_fn)(void *ctx, void *data, size_t size);
 
 /* Maps the BPF_MAP_TYPE_RINGBUF map at map_fd.  NULL with errno set on failure. */
 struct ring *ring__open(int map_fd, ring_fn fn, void *ctx);
-/*
- * Hands fn every record committed when it is called, in order (later ones wait for
- * the next call).  Returns how many, or fn's error.
- */
+/* Hands every committed record to fn, in order.  Returns how many, or fn's error. */
 long ring__consume(struct ring *r);
 /* The descriptor to wait on for a wake-up (the map's). */
 int ring__fd(const struct ring *r);

@@ -395,6 +395,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 	bpf_map__set_max_entries(t->skel->maps.events, cfg->ringbuf_kib * 1024);
 	/* records wake the reader only once a quarter of the ring is used; else the 50 ms poll */
 	t->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
+	t->skel->rodata->cfg_wakeup_check = cfg->ringbuf_kib >= 1024 ? 16384 : cfg->ringbuf_kib * 16;
 	if (cfg->max_keys)
 		bpf_map__set_max_entries(t->skel->maps.counts, cfg->max_keys);
 
@@ -510,13 +511,7 @@ int tracer__open(const struct config *cfg, struct tracer **out)
 		goto fail;
 	}
 	{
-		/*
-		 * Edge-triggered: the ring wakes us only when a probe forces it (a
-		 * quarter of it unread, see wakeup_flags() in BPF); records left
-		 * after a turn's read wait for that or for the poll's timeout, so
-		 * the reader reads in batches rather than chasing the probes.
-		 */
-		struct epoll_event ee = { .events = EPOLLIN | EPOLLET, .data.u64 = 0 };
+		struct epoll_event ee = { .events = EPOLLIN, .data.u64 = 0 };
 
 		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, ring__fd(t->rb), &ee)) {
 			err = -errno;
