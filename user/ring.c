@@ -80,11 +80,16 @@ fail:
 long ring__consume(struct ring *r)
 {
 	uint64_t cons = __atomic_load_n(r->consumer, __ATOMIC_RELAXED), stored = cons, prod;
-	uint64_t every = (r->mask + 1) >> STORE_EVERY_SHIFT;
+	uint64_t every = (r->mask + 1) >> STORE_EVERY_SHIFT, start = cons;
 	long n = 0;
 	int err = 0;
 
-	for (;;) {
+	/*
+	 * At most a ring's worth a call: probes on many CPUs could outpace one
+	 * reader for a long time, and the caller's loop has signals, -d and the
+	 * metrics to see to between calls.
+	 */
+	while (cons - start <= r->mask) {
 		prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
 		if (cons >= prod)
 			break;
@@ -95,8 +100,13 @@ long ring__consume(struct ring *r)
 
 			if (len & BPF_RINGBUF_BUSY_BIT)
 				goto out; /* not committed yet: the next turn reads it */
-			/* the kernel keeps sizes below the data size; a bad one would loop */
+			/*
+			 * The kernel keeps sizes below the data size.  Should one not
+			 * be, what follows cannot be found: skipped to the producer
+			 * (a record's start), said by the caller, never read astray.
+			 */
 			if (size > r->mask + 1 - BPF_RINGBUF_HDR_SZ) {
+				cons = prod;
 				err = -EIO;
 				goto out;
 			}

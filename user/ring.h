@@ -14,7 +14,11 @@ typedef int (*ring_fn)(void *ctx, void *data, size_t size);
 
 /* Maps the BPF_MAP_TYPE_RINGBUF map at map_fd.  NULL with errno set on failure. */
 struct ring *ring__open(int map_fd, ring_fn fn, void *ctx);
-/* Hands every committed record to fn, in order.  Returns how many, or fn's error. */
+/*
+ * Hands the committed records to fn, in order, until the ring is empty or a ring's
+ * worth was read.  Returns how many, fn's error, or -EIO if a record's size was
+ * impossible (the rest of the ring is then skipped).
+ */
 long ring__consume(struct ring *r);
 /* The descriptor to wait on for a wake-up (the map's). */
 int ring__fd(const struct ring *r);

@@ -221,6 +221,14 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Reads the ring (never stuck: a record the kernel sized impossibly is said and passed). */
+static void read_ring(struct tracer *t)
+{
+	if (ring__consume(t->rb) == -EIO)
+		pa_warn("ring buffer: a record of an impossible size; the records after it up to "
+			"now were skipped");
+}
+
 /*
  * The mmap watcher is a syscall tracepoint, which libbpf finds through tracefs.
  * A machine may run without tracefs mounted: then it is mounted where libbpf
@@ -606,7 +614,7 @@ int tracer__run(struct tracer *t)
 	}
 	if (t->mode == DISC_COMMAND && t->child_ended && discovery__all_gone(t->disc)) {
 		/* the command ended before it ran any Python (-f: and left no process behind) */
-		ring__consume(t->rb);
+		read_ring(t);
 		goto out;
 	}
 	if (cfg->duration_ns)
@@ -646,7 +654,7 @@ int tracer__run(struct tracer *t)
 		 * Records are written without waking us (see wakeup_flags() in BPF):
 		 * the ring is read at every turn, on the 50 ms timeout too.
 		 */
-		ring__consume(t->rb);
+		read_ring(t);
 		t->disc_timeout = discovery__poll(t->disc);
 		metrics__tick(t->metrics);
 		/*
@@ -672,7 +680,7 @@ int tracer__run(struct tracer *t)
 			next_tick = now + 1000000000ull;
 		}
 		if (next_table && now >= next_table) {
-			ring__consume(t->rb);
+			read_ring(t);
 			agg__print(t->agg, t->start_ns, now, 0, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 			next_table += cfg->interval_s * 1000000000ull;
 			if (outfile__commit(t->of) && !t->out_error)
@@ -685,7 +693,7 @@ int tracer__run(struct tracer *t)
 	}
 out:
 	if (!t->out_error)
-		ring__consume(t->rb);
+		read_ring(t);
 	if (t->agg && cfg->count && !t->out_error)
 		agg__print(t->agg, t->start_ns, now_mono(), 1, t->skel->bss->drops[PA_DROP_COUNT_MAP]);
 	if (t->out)
