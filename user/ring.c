@@ -11,7 +11,7 @@
  * record.  The producer reads that position at each reservation and commit,
  * so a reader keeping up with a probe that fires a million times a second
  * made each of those reads a cache miss on the traced thread's CPU.  Here the
- * position is stored once per batch, or once per sixteenth of the ring within a
+ * position is stored once per batch, or once per 64th of the ring within a
  * long one (so the producer always sees the space being freed).
  */
 #include <errno.h>
@@ -75,7 +75,7 @@ fail:
 	return NULL;
 }
 
-#define STORE_EVERY_SHIFT 4 /* within a batch: store the position every 1/16 of the ring */
+#define STORE_EVERY_SHIFT 6 /* within a batch: store the position every 1/64 of the ring */
 
 long ring__consume(struct ring *r)
 {
