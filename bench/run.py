@@ -144,7 +144,7 @@ def bpf_ns(cmd):
         err = errf.read()
     runs = total = 0
     for m in PROG_TIME.finditer(err):
-        if m.group(1) in ("on_mmap", "on_exec"):
+        if m.group(1) not in PROBE_PROGS:
             continue
         runs += int(m.group(2))
         total += int(m.group(2)) * float(m.group(3))
